@@ -1,0 +1,1 @@
+"""Klaxon: the bot process (configuration, composition root, services, Slack gateway, server)."""

@@ -1,0 +1,81 @@
+"""``python -m bot``: serve Klaxon. ``python -m bot migrate``: only bring the schema up to date.
+
+Any configuration problem ends the process with one readable line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bot.errors import ConfigError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="serve Slack requests (the default)")
+    sub.add_parser("migrate", help="apply database migrations, then exit")
+    sub.add_parser("check-config", help="validate the environment and settings file, then exit")
+    return parser
+
+
+async def _migrate(database_url: str) -> None:
+    from storage.database import create_engine  # noqa: PLC0415 - keep `--help` instant
+    from storage.migrate import upgrade_to_head  # noqa: PLC0415
+
+    engine = create_engine(database_url)
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        await engine.dispose()
+
+
+def run(argv: list[str]) -> int:
+    command = _parser().parse_args(argv).command or "serve"
+    from bot.config import load_config  # noqa: PLC0415
+    from bot.logging_setup import configure_logging  # noqa: PLC0415
+    from bot.settings import load_settings  # noqa: PLC0415
+
+    settings = load_settings()
+    config = load_config(settings.klaxon_config)
+    secrets = [
+        secret.get_secret_value()
+        for secret in (
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+        )
+        if secret is not None
+    ]
+    configure_logging(settings.klaxon_log_level, secrets)
+    if command == "check-config":
+        print(f"configuration ok: {len(config.severities)} severities")  # noqa: T201
+        return 0
+    if command == "migrate":
+        asyncio.run(_migrate(settings.database_url))
+        return 0
+
+    from bot.server import run_bot  # noqa: PLC0415
+
+    asyncio.run(run_bot(settings, config))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except ConfigError as exc:
+        print(f"klaxon: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    except OSError as exc:
+        # Port in use, unwritable database folder, unreachable database server...
+        print(f"klaxon: cannot start: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""What an incident is, independent of Slack and of the database."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+class IncidentStatus(enum.StrEnum):
+    """The runbook lifecycle: investigating -> identified -> monitoring -> resolved -> closed."""
+
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in {IncidentStatus.RESOLVED, IncidentStatus.CLOSED}
+
+
+class IncidentRole(enum.StrEnum):
+    COMMANDER = "commander"
+    TECHNICAL_LEAD = "technical_lead"
+    COMMUNICATIONS_LEAD = "communications_lead"
+    SUBJECT_MATTER_EXPERT = "subject_matter_expert"
+
+
+class TimelineKind(enum.StrEnum):
+    """What a timeline entry records. System entries are Klaxon's own actions."""
+
+    DECLARED = "declared"
+    ACKNOWLEDGED = "acknowledged"
+    SEVERITY_CHANGED = "severity_changed"
+    STATUS_CHANGED = "status_changed"
+    ROLE_ASSIGNED = "role_assigned"
+    STATUS_UPDATE = "status_update"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    MESSAGE = "message"
+    REACTION = "reaction"
+    PIN = "pin"
+    MEMBER = "member"
+    CHANNEL = "channel"
+    NOTE = "note"
+
+
+def format_public_id(day: date, number: int) -> str:
+    """``INC-20261122-001``: readable, sortable, and unique because (day, number) is."""
+    return f"INC-{day:%Y%m%d}-{number:03d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    id: int
+    public_id: str
+    title: str
+    severity: str
+    status: IncidentStatus
+    declared_by: str
+    declared_at: datetime
+    description: str = ""
+    service: str = ""
+    channel_id: str | None = None
+    channel_name: str | None = None
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    roles: dict[IncidentRole, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    id: int
+    incident_id: int
+    kind: TimelineKind
+    occurred_at: datetime
+    actor: str | None
+    text: str
+    slack_ts: str | None = None
+    is_key: bool = False

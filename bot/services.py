@@ -1,0 +1,18 @@
+"""What listeners may use: built once by the composition root and handed to ``register``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import KlaxonConfig
+from bot.slack_gateway import SlackGateway
+from bot.tasks import BackgroundTasks
+from storage.unit_of_work import UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    config: KlaxonConfig
+    unit_of_work: UnitOfWorkFactory
+    slack: SlackGateway
+    tasks: BackgroundTasks

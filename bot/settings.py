@@ -1,0 +1,123 @@
+"""The environment contract (ARCHITECTURE.md): secrets and endpoints, read with pydantic-settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///klaxon.db"
+
+_HINTS = {
+    "slack_bot_token": (
+        "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your Slack "
+        "app's 'OAuth & Permissions' page"
+    ),
+    "slack_signing_secret": (
+        "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's "
+        "'Basic Information' page (or set SLACK_APP_TOKEN to use Socket Mode)"
+    ),
+}
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URLs operators paste (``postgres://``, ``sqlite:///``) and pick async drivers."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url
+
+
+class Settings(BaseSettings):
+    """Read from the environment (and a ``.env`` file in the working directory, if present)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    slack_bot_token: SecretStr
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = DEFAULT_DATABASE_URL
+    port: int = Field(default=3000, ge=1, le=65535)
+    klaxon_host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces by default
+    klaxon_config: Path | None = None
+    klaxon_log_level: str = "INFO"
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_shape(cls, token: SecretStr) -> SecretStr:
+        if not token.get_secret_value().startswith("xoxb-"):
+            raise ValueError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+        return token
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_shape(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and not token.get_secret_value():
+            return None
+        if token is not None and not token.get_secret_value().startswith("xapp-"):
+            raise ValueError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+        return token
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url_shape(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("SLACK_API_URL must be an http(s) URL such as https://slack.com/api/")
+        return url if url.endswith("/") else url + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        url = normalize_database_url(url)
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "DATABASE_URL must be sqlite+aiosqlite:///path.db or postgresql+asyncpg://..."
+            )
+        return url
+
+    @field_validator("klaxon_log_level")
+    @classmethod
+    def _known_level(cls, level: str) -> str:
+        level = level.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("KLAXON_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @model_validator(mode="after")
+    def _http_mode_needs_secret(self) -> Settings:
+        if self.socket_mode:
+            return self
+        secret = self.slack_signing_secret
+        if secret is None or not secret.get_secret_value():
+            raise ValueError(_HINTS["slack_signing_secret"])
+        return self
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    if first["type"] == "missing" and field in _HINTS:
+        return _HINTS[field]
+    message = first["msg"].removeprefix("Value error, ")
+    if field and field.upper() not in message:
+        return f"{field.upper()}: {message}"
+    return message
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment; raises :class:`ConfigError` with one line naming the fix."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None

@@ -1,0 +1,14 @@
+"""Slack listeners: payload in, one service call, ack and reply out."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.services import Services
+from handlers import commands, errors
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    """Attach every listener; the one place that wires Slack to Klaxon's services."""
+    errors.register(app)
+    commands.register(app, services)

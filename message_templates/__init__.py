@@ -1,0 +1,1 @@
+"""Message templates: pure functions from domain objects to Block Kit."""

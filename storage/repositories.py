@@ -1,0 +1,214 @@
+"""Repositories: queries and writes over one session. They may flush; they never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import utcnow
+from bot.domain.incident import (
+    Incident,
+    IncidentRole,
+    IncidentStatus,
+    TimelineEntry,
+    TimelineKind,
+    format_public_id,
+)
+from storage.models import Base, IncidentRow, ProcessedEventRow, TimelineEntryRow
+
+# Two declares racing for the day's next number: the loser retries with the number after.
+_NUMBERING_ATTEMPTS = 20
+
+
+async def insert_ignoring_duplicates(
+    session: AsyncSession, model: type[Base], values: Mapping[str, Any]
+) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; True when the row was new.
+
+    Cheaper and race-free compared with SELECT-then-INSERT, on SQLite and PostgreSQL alike.
+    """
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing()
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def _to_incident(row: IncidentRow) -> Incident:
+    return Incident(
+        id=row.id,
+        public_id=row.public_id,
+        title=row.title,
+        description=row.description,
+        service=row.service,
+        severity=row.severity,
+        status=IncidentStatus(row.status),
+        declared_by=row.declared_by,
+        declared_at=row.declared_at,
+        channel_id=row.channel_id,
+        channel_name=row.channel_name,
+        acknowledged_by=row.acknowledged_by,
+        acknowledged_at=row.acknowledged_at,
+        resolved_by=row.resolved_by,
+        resolved_at=row.resolved_at,
+        roles={IncidentRole(role.role): role.user_id for role in row.roles},
+    )
+
+
+def _to_entry(row: TimelineEntryRow) -> TimelineEntry:
+    return TimelineEntry(
+        id=row.id,
+        incident_id=row.incident_id,
+        kind=TimelineKind(row.kind),
+        occurred_at=row.occurred_at,
+        actor=row.actor,
+        text=row.text,
+        slack_ts=row.slack_ts,
+        is_key=row.is_key,
+    )
+
+
+class IncidentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self,
+        *,
+        title: str,
+        severity: str,
+        declared_by: str,
+        declared_at: datetime,
+        description: str = "",
+        service: str = "",
+    ) -> Incident:
+        """Store a new incident with the next public id of its (UTC) day."""
+        day = declared_at.date()
+        for _ in range(_NUMBERING_ATTEMPTS):
+            number = await self._next_number(day)
+            row = IncidentRow(
+                public_id=format_public_id(day, number),
+                declared_on=day,
+                number=number,
+                title=title,
+                description=description,
+                service=service,
+                severity=severity,
+                status=IncidentStatus.INVESTIGATING.value,
+                declared_by=declared_by,
+                declared_at=declared_at,
+                updated_at=declared_at,
+            )
+            try:
+                async with self._session.begin_nested():
+                    self._session.add(row)
+            except IntegrityError:
+                continue
+            return _to_incident(row)
+        raise RuntimeError(f"could not number an incident on {day} after several attempts")
+
+    async def _next_number(self, day: Any) -> int:
+        highest = await self._session.scalar(
+            select(func.max(IncidentRow.number)).where(IncidentRow.declared_on == day)
+        )
+        return (highest or 0) + 1
+
+    async def get(self, incident_id: int) -> Incident | None:
+        row = await self._session.get(IncidentRow, incident_id)
+        return _to_incident(row) if row else None
+
+    async def get_by_public_id(self, public_id: str) -> Incident | None:
+        row = await self._session.scalar(
+            select(IncidentRow).where(IncidentRow.public_id == public_id.strip().upper())
+        )
+        return _to_incident(row) if row else None
+
+    async def get_by_channel(self, channel_id: str) -> Incident | None:
+        row = await self._session.scalar(
+            select(IncidentRow).where(IncidentRow.channel_id == channel_id)
+        )
+        return _to_incident(row) if row else None
+
+    async def list_open(self) -> Sequence[Incident]:
+        open_statuses = [status.value for status in IncidentStatus if status.is_open]
+        rows = await self._session.scalars(
+            select(IncidentRow)
+            .where(IncidentRow.status.in_(open_statuses))
+            .order_by(IncidentRow.declared_at)
+        )
+        return [_to_incident(row) for row in rows]
+
+    async def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None:
+        row = await self._session.get_one(IncidentRow, incident_id)
+        row.channel_id = channel_id
+        row.channel_name = channel_name
+        row.updated_at = utcnow()
+        await self._session.flush()
+
+
+class TimelineRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def append(
+        self,
+        incident_id: int,
+        kind: TimelineKind,
+        *,
+        occurred_at: datetime,
+        actor: str | None,
+        text: str = "",
+        slack_ts: str | None = None,
+        thread_ts: str | None = None,
+        is_key: bool = False,
+        details: Mapping[str, Any] | None = None,
+        dedup_key: str | None = None,
+    ) -> bool:
+        """Record one fact; False when an entry with the same ``dedup_key`` already exists."""
+        return await insert_ignoring_duplicates(
+            self._session,
+            TimelineEntryRow,
+            {
+                "incident_id": incident_id,
+                "kind": kind.value,
+                "occurred_at": occurred_at,
+                "actor": actor,
+                "text": text,
+                "slack_ts": slack_ts,
+                "thread_ts": thread_ts,
+                "is_key": is_key,
+                "details": dict(details or {}),
+                "dedup_key": dedup_key,
+                "recorded_at": utcnow(),
+            },
+        )
+
+    async def list_for_incident(
+        self, incident_id: int, *, limit: int | None = None
+    ) -> Sequence[TimelineEntry]:
+        statement = (
+            select(TimelineEntryRow)
+            .where(TimelineEntryRow.incident_id == incident_id)
+            .order_by(TimelineEntryRow.occurred_at, TimelineEntryRow.id)
+            .limit(limit)
+        )
+        return [_to_entry(row) for row in await self._session.scalars(statement)]
+
+
+class EventLog:
+    """Slack redelivers an event (same ``event_id``) when it did not see our 200 in time."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def first_delivery(self, event_id: str) -> bool:
+        """Remember ``event_id``; True only the first time it is seen."""
+        return await insert_ignoring_duplicates(
+            self._session, ProcessedEventRow, {"event_id": event_id, "received_at": utcnow()}
+        )
