@@ -13,6 +13,9 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling begins only before DML and breaks SAVEPOINTs;
+    # switch it off and let the "begin" hook below start every transaction.
+    dbapi_connection.isolation_level = None
     # WAL lets readers (health checks, timelines) run beside the single writer; the busy
     # timeout makes a second writer wait instead of failing with "database is locked".
     cursor = dbapi_connection.cursor()
@@ -21,6 +24,13 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    # Reads and writes of one unit of work see one snapshot. A deferred transaction that reads
+    # and then writes fails at once with SQLITE_BUSY when another writer committed in between
+    # (the busy timeout does not apply); taking the write lock at BEGIN makes writers queue.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
@@ -32,6 +42,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     options.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **options)

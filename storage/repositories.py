@@ -104,6 +104,7 @@ class IncidentRepository:
                 declared_by=declared_by,
                 declared_at=declared_at,
                 updated_at=declared_at,
+                roles=[],
             )
             try:
                 async with self._session.begin_nested():

@@ -1,0 +1,46 @@
+"""Fixtures shared by every test layer: databases (SQLite always, PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.database import create_engine
+from storage.migrate import upgrade_to_head
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+NO_POSTGRES = "TEST_POSTGRES_URL is not set (.ci/run sets it when PostgreSQL answers on 127.0.0.1)"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated, empty database of each kind; PostgreSQL gets a schema of its own per test."""
+    if request.param == "sqlite":
+        sqlite_engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'klaxon.db'}")
+        await upgrade_to_head(sqlite_engine)
+        yield sqlite_engine
+        await sqlite_engine.dispose()
+        return
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    async with admin.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    pg_engine = create_engine(
+        POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}}
+    )
+    try:
+        await upgrade_to_head(pg_engine)
+        yield pg_engine
+    finally:
+        await pg_engine.dispose()
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
