@@ -22,8 +22,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _migrate(database_url: str) -> None:
-    from storage.database import create_engine  # noqa: PLC0415 - keep `--help` instant
-    from storage.migrate import upgrade_to_head  # noqa: PLC0415
+    from storage.database import create_engine
+    from storage.migrate import upgrade_to_head
 
     engine = create_engine(database_url)
     try:
@@ -34,9 +34,9 @@ async def _migrate(database_url: str) -> None:
 
 def run(argv: list[str]) -> int:
     command = _parser().parse_args(argv).command or "serve"
-    from bot.config import load_config  # noqa: PLC0415
-    from bot.logging_setup import configure_logging  # noqa: PLC0415
-    from bot.settings import load_settings  # noqa: PLC0415
+    from bot.config import load_config
+    from bot.logging_setup import configure_logging
+    from bot.settings import load_settings
 
     settings = load_settings()
     config = load_config(settings.klaxon_config)
@@ -51,13 +51,13 @@ def run(argv: list[str]) -> int:
     ]
     configure_logging(settings.klaxon_log_level, secrets)
     if command == "check-config":
-        print(f"configuration ok: {len(config.severities)} severities")  # noqa: T201
+        print(f"configuration ok: {len(config.severities)} severities")
         return 0
     if command == "migrate":
         asyncio.run(_migrate(settings.database_url))
         return 0
 
-    from bot.server import run_bot  # noqa: PLC0415
+    from bot.server import run_bot
 
     asyncio.run(run_bot(settings, config))
     return 0
@@ -67,11 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(sys.argv[1:] if argv is None else argv)
     except ConfigError as exc:
-        print(f"klaxon: {exc}", file=sys.stderr)  # noqa: T201
+        print(f"klaxon: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         # Port in use, unwritable database folder, unreachable database server...
-        print(f"klaxon: cannot start: {exc}", file=sys.stderr)  # noqa: T201
+        print(f"klaxon: cannot start: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

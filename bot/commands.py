@@ -45,9 +45,7 @@ CATALOGUE: tuple[Subcommand, ...] = (
         ("acknowledge",),
     ),
     Subcommand(SubcommandName.RESOLVE, "[summary]", "Resolve the incident and post the all-clear"),
-    Subcommand(
-        SubcommandName.SEVERITY, "<severity>", "Change the incident's severity", ("sev",)
-    ),
+    Subcommand(SubcommandName.SEVERITY, "<severity>", "Change the incident's severity", ("sev",)),
     Subcommand(
         SubcommandName.STATUS,
         "<investigating|identified|monitoring|resolved|closed>",
@@ -59,7 +57,9 @@ CATALOGUE: tuple[Subcommand, ...] = (
         "Assign an incident role (commander, technical, communications lead, expert)",
     ),
     Subcommand(SubcommandName.HANDOFF, "@user", "Hand the Incident Commander role over"),
-    Subcommand(SubcommandName.UPDATE, "[text]", "Post a status update to the war room and stakeholders"),
+    Subcommand(
+        SubcommandName.UPDATE, "[text]", "Post a status update to the war room and stakeholders"
+    ),
     Subcommand(SubcommandName.TIMELINE, "", "Show the key events and the latest timeline entries"),
     Subcommand(
         SubcommandName.ACTION, "<text> [@owner] [due YYYY-MM-DD]", "Add a follow-up action item"
@@ -75,9 +75,7 @@ CATALOGUE: tuple[Subcommand, ...] = (
     Subcommand(SubcommandName.HELP, "", "Show this list", ("?", "-h", "--help")),
 )
 
-_BY_NAME = {
-    spelling: sub for sub in CATALOGUE for spelling in (sub.name.value, *sub.aliases)
-}
+_BY_NAME = {spelling: sub for sub in CATALOGUE for spelling in (sub.name.value, *sub.aliases)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,7 +74,7 @@ async def serve(klaxon: Klaxon, stop: asyncio.Event | None = None) -> None:
         await runner.setup()
         await web.TCPSite(runner, settings.klaxon_host, settings.port).start()
         if socket_mode is not None:
-            await socket_mode.connect_async()
+            await socket_mode.connect_async()  # type: ignore[no-untyped-call]
         logger.info(
             "Klaxon ready on port %d (%s)",
             settings.port,
@@ -84,7 +84,7 @@ async def serve(klaxon: Klaxon, stop: asyncio.Event | None = None) -> None:
         logger.info("shutting down: no new requests, finishing in-flight work")
     finally:
         if socket_mode is not None:
-            await socket_mode.close_async()
+            await socket_mode.close_async()  # type: ignore[no-untyped-call]
         if runner is not None:
             await runner.cleanup()
         await klaxon.stop(drain_timeout=TASK_GRACE)

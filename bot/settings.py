@@ -1,4 +1,4 @@
-"""The environment contract (ARCHITECTURE.md): secrets and endpoints, read with pydantic-settings."""
+"""The environment contract (ARCHITECTURE.md): secrets and endpoints, via pydantic-settings."""
 
 from __future__ import annotations
 

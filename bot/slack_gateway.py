@@ -80,7 +80,9 @@ class SlackGateway:
             response = await self.client.api_call(method, json=arguments)
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown_error"))
-            raise SlackUnavailable(method, error, retryable=exc.response.status_code >= 500) from exc
+            raise SlackUnavailable(
+                method, error, retryable=exc.response.status_code >= 500
+            ) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise SlackUnavailable(method, type(exc).__name__, retryable=True) from exc
         return dict(response.data) if isinstance(response.data, dict) else {}

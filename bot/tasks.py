@@ -39,7 +39,7 @@ class BackgroundTasks:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    async def drain(self, timeout: float) -> int:
+    async def drain(self, timeout: float) -> int:  # noqa: ASYNC109 - cancels what overruns
         """Wait up to ``timeout`` seconds for running tasks; cancel the rest and return how many."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

@@ -20,7 +20,7 @@ def _usage(sub: Subcommand) -> str:
 
 def _line(sub: Subcommand, available: Collection[SubcommandName]) -> str:
     later = "" if sub.name in available else " _(coming soon)_"
-    return f"{escape(_usage(sub))} – {sub.summary}{later}"
+    return f"{escape(_usage(sub))}: {sub.summary}{later}"
 
 
 def _severity_line(severity: Severity) -> str:

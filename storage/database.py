@@ -57,6 +57,6 @@ async def is_reachable(engine: AsyncEngine) -> bool:
     try:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means "not reachable" to a health check
+    except Exception:
         return False
     return True

@@ -30,7 +30,7 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
-    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
+    from alembic.runtime.migration import MigrationContext
 
     def _read(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()

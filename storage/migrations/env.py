@@ -1,7 +1,8 @@
 """Alembic environment. Runs on the connection ``storage.migrate`` hands over, or on its own.
 
 Standalone use (for writing new revisions):
-``DATABASE_URL=sqlite+aiosqlite:///klaxon.db alembic -c storage/alembic.ini revision --autogenerate``
+``DATABASE_URL=sqlite+aiosqlite:///klaxon.db \\
+    alembic -c storage/alembic.ini revision --autogenerate``
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def _main() -> None:
     if connection is not None:
         _run(connection)
         return
-    from bot.settings import normalize_database_url  # noqa: PLC0415 - only standalone needs it
+    from bot.settings import normalize_database_url
 
     url = normalize_database_url(os.environ.get("DATABASE_URL", "sqlite+aiosqlite:///klaxon.db"))
     asyncio.run(_run_standalone(url))

@@ -81,12 +81,15 @@ async def test_leaving_without_commit_rolls_back(uow: UnitOfWorkFactory) -> None
 
 
 async def test_an_error_inside_the_unit_rolls_back(uow: UnitOfWorkFactory) -> None:
-    with pytest.raises(RuntimeError):
+    async def crash_mid_transaction() -> None:
         async with uow() as work:
             await work.incidents.add(
                 title="half", severity="sev2", declared_by="U1", declared_at=DECLARED
             )
             raise RuntimeError("crash mid-transaction")
+
+    with pytest.raises(RuntimeError):
+        await crash_mid_transaction()
     async with uow() as work:
         assert await work.incidents.list_open() == []
 

@@ -41,8 +41,14 @@ def test_built_in_severities_follow_the_runbook() -> None:
 
 @pytest.mark.parametrize(
     ("name", "key"),
-    [("sev1", "sev1"), ("P1", "sev1"), ("critical", "sev1"), ("high", "sev2"), ("p3", "sev3"),
-     ("Low", "sev4")],
+    [
+        ("sev1", "sev1"),
+        ("P1", "sev1"),
+        ("critical", "sev1"),
+        ("high", "sev2"),
+        ("p3", "sev3"),
+        ("Low", "sev4"),
+    ],
 )
 def test_severity_found_by_key_or_alias(name: str, key: str) -> None:
     severity = load_config().severity(name)
@@ -102,9 +108,7 @@ oncall = ["S0ONCALL"]
         ("this is = not toml [", "is not valid TOML"),
     ],
 )
-def test_invalid_settings_name_the_key_in_one_line(
-    tmp_path: Path, text: str, message: str
-) -> None:
+def test_invalid_settings_name_the_key_in_one_line(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, text))
     assert message in str(caught.value)

@@ -6,8 +6,17 @@ from bot.settings import load_settings
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
-                 "DATABASE_URL", "PORT", "KLAXON_CONFIG", "KLAXON_HOST", "KLAXON_LOG_LEVEL"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_API_URL",
+        "DATABASE_URL",
+        "PORT",
+        "KLAXON_CONFIG",
+        "KLAXON_HOST",
+        "KLAXON_LOG_LEVEL",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -16,7 +25,7 @@ def settings(**values: object):  # type: ignore[no-untyped-def]
 
 
 def test_missing_bot_token_says_where_to_find_it() -> None:
-    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN is not set.*OAuth & Permissions"):
+    with pytest.raises(ConfigError, match=r"SLACK_BOT_TOKEN is not set.*OAuth & Permissions"):
         settings()
 
 
