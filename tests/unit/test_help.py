@@ -1,5 +1,6 @@
 from bot.commands import (
     CATALOGUE,
+    CommandText,
     SubcommandName,
     closest_subcommand,
     find_subcommand,
