@@ -9,7 +9,7 @@ import pytest
 from bot.app import Klaxon
 from bot.config import load_config
 from bot.errors import ConfigError
-from slack_emulator import SlackEmulator
+from slack_emulator import SlackClient, SlackEmulator
 from tests.e2e.harness import (
     SIGNING_SECRET,
     RunningBot,
@@ -19,9 +19,14 @@ from tests.e2e.harness import (
 )
 
 
-async def test_help_is_an_ephemeral_list_of_subcommands(bot: RunningBot) -> None:
-    body = slash_command_body("help")
-    answer = await bot.post(body, signed(body))
+async def test_help_is_an_ephemeral_list_of_subcommands(
+    bot: RunningBot, emulator: SlackEmulator
+) -> None:
+    general = emulator.default_workspace.create_channel("general", bot_is_member=True)
+    slack = SlackClient(emulator, request_url=bot.events_url)
+    answer = await slack.slash_command(
+        "/incident", "help", user_id="U0RESPONDER", channel_id=general.id
+    )
     assert answer.status == 200
     reply = answer.json()
     assert reply["response_type"] == "ephemeral"

@@ -1,0 +1,220 @@
+"""conversations.* methods."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from slack_emulator.errors import ApiError
+from slack_emulator.state import JSON, Channel, Topic
+from slack_emulator.validation import MAX_TOPIC, check_channel_name
+from slack_emulator.web_api.base import ApiCall, Handler, ok
+from slack_emulator.workspace import Workspace
+
+MAX_INVITES = 1000
+
+
+def channel_type(channel: Channel) -> str:
+    if channel.is_im:
+        return "im"
+    return "group" if channel.is_private else "channel"
+
+
+def member_joined_event(ws: Workspace, channel: Channel, user: str, inviter: str | None) -> JSON:
+    event: JSON = {
+        "type": "member_joined_channel",
+        "user": user,
+        "channel": channel.id,
+        "channel_type": "G" if channel.is_private else "C",
+        "team": ws.team_id,
+    }
+    if inviter:
+        event["inviter"] = inviter
+    return event
+
+
+def _check_new_name(call: ApiCall, name: str | None) -> str:
+    checked = check_channel_name(name)
+    # Archived channels keep their name reserved.
+    if call.ws.channel(checked) is not None:
+        raise ApiError("name_taken")
+    return checked
+
+
+async def create(call: ApiCall) -> JSON:
+    is_private = call.flag("is_private")
+    call.require_scope("groups:write" if is_private else "channels:manage")
+    name = _check_new_name(call, call.opt_str("name"))
+    channel = call.ws.create_channel(name, is_private=is_private, bot_is_member=True)
+    return ok(channel=channel.to_api(call.ws.bot_user_id))
+
+
+async def invite(call: ApiCall) -> JSON:
+    ws = call.ws
+    channel = call.channel()
+    raw_users = call.req_str("users", "no_user")
+    call.require_not_archived(channel)
+    call.require_member(channel)
+    if channel.is_im:
+        raise ApiError("method_not_supported_for_channel_type")
+    users = [u.strip() for u in raw_users.split(",") if u.strip()]
+    if not users:
+        raise ApiError("no_user")
+    if len(users) > MAX_INVITES:
+        raise ApiError("too_many_users")
+    errors: list[JSON] = []
+    valid: list[str] = []
+    for user_id in users:
+        user = ws.user(user_id)
+        if user_id == ws.bot_user_id:
+            error = "cant_invite_self"
+        elif user is None:
+            error = "user_not_found"
+        elif user.deleted:
+            error = "cant_invite"
+        elif user_id in channel.members:
+            error = "already_in_channel"
+        else:
+            valid.append(user_id)
+            continue
+        errors.append({"user": user_id, "ok": False, "error": error})
+    # Without force=true Slack invites nobody when any user fails; with it, the valid
+    # users are invited and the failures are still reported.
+    if not errors or call.flag("force"):
+        for user_id in dict.fromkeys(valid):
+            channel.members.append(user_id)
+            call.emit(member_joined_event(ws, channel, user_id, ws.bot_user_id))
+    if errors:
+        if len(users) == 1:
+            raise ApiError(errors[0]["error"])
+        raise ApiError(errors[0]["error"], errors=errors)
+    return ok(channel=channel.to_api(ws.bot_user_id))
+
+
+async def set_topic(call: ApiCall) -> JSON:
+    ws = call.ws
+    channel = call.channel()
+    topic = call.opt_str("topic") or ""
+    call.require_not_archived(channel)
+    call.require_member(channel)
+    if len(topic) > MAX_TOPIC:
+        raise ApiError("too_long")
+    channel.topic = Topic(topic, ws.bot_user_id, ws.now())
+    # Slack records a topic change as a channel_topic message in the history.
+    message = ws.add_message(
+        channel,
+        user=ws.bot_user_id,
+        text=f"<@{ws.bot_user_id}> set the channel topic: {topic}",
+        subtype="channel_topic",
+        extra={"topic": topic},
+    )
+    call.emit(
+        {
+            **message.to_api(),
+            "channel": channel.id,
+            "channel_type": channel_type(channel),
+            "event_ts": message.ts,
+        }
+    )
+    return ok(channel=channel.to_api(ws.bot_user_id))
+
+
+async def rename(call: ApiCall) -> JSON:
+    channel = call.channel()
+    name = call.opt_str("name")
+    call.require_member(channel)
+    if name == channel.name:
+        return ok(channel=channel.to_api(call.ws.bot_user_id))
+    new_name = _check_new_name(call, name)
+    channel.previous_names.insert(0, channel.name)
+    channel.name = new_name
+    call.emit(
+        {
+            "type": "channel_rename",
+            "channel": {"id": channel.id, "name": new_name, "created": channel.created},
+        }
+    )
+    return ok(channel=channel.to_api(call.ws.bot_user_id))
+
+
+async def archive(call: ApiCall) -> JSON:
+    channel = call.channel()
+    if channel.is_archived:
+        raise ApiError("already_archived")
+    if channel.is_general:
+        raise ApiError("cant_archive_general")
+    if channel.is_im:
+        raise ApiError("method_not_supported_for_channel_type")
+    call.require_member(channel)
+    channel.is_archived = True
+    call.emit({"type": "channel_archive", "channel": channel.id, "user": call.ws.bot_user_id})
+    return ok()
+
+
+async def info(call: ApiCall) -> JSON:
+    channel = call.channel()
+    return ok(
+        channel=channel.to_api(call.ws.bot_user_id, num_members=call.flag("include_num_members"))
+    )
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        kind, _, value = base64.b64decode(cursor, validate=True).decode().partition(":")
+        if kind != "offset":
+            raise ValueError(kind)
+        return int(value)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise ApiError("invalid_cursor") from None
+
+
+async def members(call: ApiCall) -> JSON:
+    channel = call.channel()
+    limit = call.integer("limit", 100, "invalid_limit")
+    if not 1 <= limit <= 1000:
+        raise ApiError("invalid_limit")
+    cursor = call.opt_str("cursor")
+    start = _decode_cursor(cursor) if cursor else 0
+    page = channel.members[start : start + limit]
+    more = start + limit < len(channel.members)
+    return ok(
+        members=page,
+        response_metadata={"next_cursor": _encode_cursor(start + limit) if more else ""},
+    )
+
+
+async def join(call: ApiCall) -> JSON:
+    ws = call.ws
+    ref = call.req_str("channel", "channel_not_found")
+    channel = ws.channel(ref)
+    if channel is None:
+        raise ApiError("channel_not_found")
+    if channel.is_private or channel.is_im:
+        raise ApiError("method_not_supported_for_channel_type")
+    call.require_scope("channels:join")
+    call.require_not_archived(channel)
+    if ws.bot_user_id in channel.members:
+        return ok(
+            channel=channel.to_api(ws.bot_user_id),
+            warning="already_in_channel",
+            response_metadata={"warnings": ["already_in_channel"]},
+        )
+    channel.members.append(ws.bot_user_id)
+    call.emit(member_joined_event(ws, channel, ws.bot_user_id, None))
+    return ok(channel=channel.to_api(ws.bot_user_id))
+
+
+HANDLERS: dict[str, Handler] = {
+    "conversations.create": create,
+    "conversations.invite": invite,
+    "conversations.setTopic": set_topic,
+    "conversations.rename": rename,
+    "conversations.archive": archive,
+    "conversations.info": info,
+    "conversations.members": members,
+    "conversations.join": join,
+}
