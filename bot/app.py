@@ -15,6 +15,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack_gateway import TOKEN_ERRORS, SlackGateway
 from bot.tasks import BackgroundTasks
+from message_templates.catalog import load_templates
 from storage.database import create_engine, session_factory
 from storage.migrate import upgrade_to_head
 from storage.unit_of_work import UnitOfWorkFactory
@@ -74,6 +75,7 @@ class Klaxon:
             unit_of_work=UnitOfWorkFactory(session_factory(self.engine)),
             slack=self.gateway,
             tasks=self.tasks,
+            templates=load_templates(config.templates.directory),
         )
         self.bolt = build_bolt_app(settings, self.gateway, self.services)
 

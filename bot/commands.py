@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 class SubcommandName(enum.StrEnum):
     DECLARE = "declare"
+    LIST = "list"
     ACK = "ack"
     RESOLVE = "resolve"
     SEVERITY = "severity"
@@ -38,6 +39,7 @@ CATALOGUE: tuple[Subcommand, ...] = (
         "[severity] [title]",
         "Declare an incident and open its war room (no arguments opens a form)",
     ),
+    Subcommand(SubcommandName.LIST, "", "Open incidents, newest first, with their war rooms"),
     Subcommand(
         SubcommandName.ACK,
         "",
@@ -48,8 +50,8 @@ CATALOGUE: tuple[Subcommand, ...] = (
     Subcommand(SubcommandName.SEVERITY, "<severity>", "Change the incident's severity", ("sev",)),
     Subcommand(
         SubcommandName.STATUS,
-        "<investigating|identified|monitoring|resolved|closed>",
-        "Move the incident along its lifecycle",
+        "[investigating|identified|monitoring|resolved|closed]",
+        "In a war room: show the incident card; with a status, move the incident along",
     ),
     Subcommand(
         SubcommandName.ROLE,

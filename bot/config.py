@@ -178,8 +178,15 @@ class Permissions(_Strict):
     admins: tuple[SlackTarget, ...] = ()
 
 
+class TemplateSettings(_Strict):
+    """Where operators keep their own message templates (``<name>.toml``, same tables)."""
+
+    directory: Path | None = None
+
+
 class KlaxonConfig(_Strict):
     announcements: Announcements = Announcements()
+    templates: TemplateSettings = TemplateSettings()
     war_room: WarRoom = WarRoom()
     business_hours: BusinessHours = BusinessHours()
     permissions: Permissions = Permissions()

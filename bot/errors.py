@@ -39,8 +39,17 @@ class PermissionDenied(UserFacingError):
 class SlackUnavailable(KlaxonError):
     """A Slack Web API call failed for good; ``error`` is Slack's error code when it gave one."""
 
-    def __init__(self, method: str, error: str, *, retryable: bool = False) -> None:
+    def __init__(
+        self,
+        method: str,
+        error: str,
+        *,
+        retryable: bool = False,
+        details: dict[str, object] | None = None,
+    ) -> None:
         super().__init__(f"Slack {method} failed: {error}")
         self.method = method
         self.error = error
         self.retryable = retryable
+        # Slack's whole answer, e.g. conversations.invite's per-user ``errors`` list.
+        self.details = details or {}

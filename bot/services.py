@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.config import KlaxonConfig
 from bot.slack_gateway import SlackGateway
 from bot.tasks import BackgroundTasks
+from message_templates.catalog import Templates
 from storage.unit_of_work import UnitOfWorkFactory
 
 
@@ -16,3 +17,4 @@ class Services:
     unit_of_work: UnitOfWorkFactory
     slack: SlackGateway
     tasks: BackgroundTasks
+    templates: Templates

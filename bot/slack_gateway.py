@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,20 @@ logger = logging.getLogger(__name__)
 TOKEN_ERRORS = frozenset(
     {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 )
+
+
+class NameTaken(SlackUnavailable):
+    """``conversations.create`` refused the name: it exists, perhaps archived."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("conversations.create", "name_taken")
+        self.name = name
+
+
+@dataclass(frozen=True, slots=True)
+class InviteFailure:
+    user_id: str
+    error: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +91,17 @@ class SlackGateway:
 
     async def call(self, method: str, **arguments: Any) -> dict[str, Any]:
         """Call ``method``; raise :class:`SlackUnavailable` carrying Slack's error code."""
+        # Slack treats a present-but-null argument differently from an absent one.
+        present = {name: value for name, value in arguments.items() if value is not None}
         try:
-            response = await self.client.api_call(method, json=arguments)
+            response = await self.client.api_call(method, json=present)
         except SlackApiError as exc:
-            error = str(exc.response.get("error", "unknown_error"))
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
             raise SlackUnavailable(
-                method, error, retryable=exc.response.status_code >= 500
+                method,
+                str(data.get("error", "unknown_error")),
+                retryable=exc.response.status_code >= 500,
+                details=dict(data),
             ) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise SlackUnavailable(method, type(exc).__name__, retryable=True) from exc
@@ -102,6 +122,103 @@ class SlackGateway:
                     bot_id=data.get("bot_id"),
                 )
             return self._identity
+
+    # -- typed operations: what Klaxon does in Slack, in Slack's own terms ---------------
+
+    async def create_channel(self, name: str, *, private: bool) -> tuple[str, str]:
+        """Create a channel; raises :class:`NameTaken` when the name is in use (archived too)."""
+        try:
+            data = await self.call("conversations.create", name=name, is_private=private)
+        except SlackUnavailable as exc:
+            if exc.error == "name_taken":
+                raise NameTaken(name) from exc
+            raise
+        channel = data.get("channel") or {}
+        return str(channel["id"]), str(channel.get("name", name))
+
+    async def usergroup_members(self, usergroup_id: str) -> list[str]:
+        data = await self.call("usergroups.users.list", usergroup=usergroup_id)
+        return [str(user) for user in data.get("users", [])]
+
+    async def invite(self, channel_id: str, user_ids: list[str]) -> list[InviteFailure]:
+        """Invite everyone who can be invited; return who could not be, and why."""
+        if not user_ids:
+            return []
+        try:
+            await self.call(
+                "conversations.invite", channel=channel_id, users=",".join(user_ids), force=True
+            )
+        except SlackUnavailable as exc:
+            per_user = exc.details.get("errors")
+            if isinstance(per_user, list) and per_user:
+                failures = [
+                    InviteFailure(str(item.get("user", "")), str(item.get("error", exc.error)))
+                    for item in per_user
+                    if isinstance(item, dict)
+                ]
+            elif len(user_ids) == 1:
+                failures = [InviteFailure(user_ids[0], exc.error)]
+            else:
+                raise
+            # Being in the channel already is what we wanted.
+            return [f for f in failures if f.error != "already_in_channel"]
+        return []
+
+    async def set_topic(self, channel_id: str, topic: str) -> None:
+        await self.call("conversations.setTopic", channel=channel_id, topic=topic)
+
+    async def join(self, channel: str) -> str:
+        data = await self.call("conversations.join", channel=channel)
+        return str((data.get("channel") or {}).get("id", channel))
+
+    async def post_message(
+        self, channel: str, text: str, blocks: Sequence[dict[str, Any]] = ()
+    ) -> tuple[str, str]:
+        """Post; returns ``(channel_id, ts)`` so names like ``#incidents`` resolve to ids."""
+        data = await self.call(
+            "chat.postMessage", channel=channel, text=text, blocks=list(blocks) or None
+        )
+        return str(data.get("channel", channel)), str(data["ts"])
+
+    async def update_message(
+        self, channel_id: str, ts: str, text: str, blocks: Sequence[dict[str, Any]] = ()
+    ) -> None:
+        await self.call("chat.update", channel=channel_id, ts=ts, text=text, blocks=list(blocks))
+
+    async def post_ephemeral(
+        self, channel_id: str, user_id: str, text: str, blocks: Sequence[dict[str, Any]] = ()
+    ) -> None:
+        await self.call(
+            "chat.postEphemeral",
+            channel=channel_id,
+            user=user_id,
+            text=text,
+            blocks=list(blocks) or None,
+        )
+
+    async def pin(self, channel_id: str, ts: str) -> None:
+        try:
+            await self.call("pins.add", channel=channel_id, timestamp=ts)
+        except SlackUnavailable as exc:
+            if exc.error != "already_pinned":
+                raise
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        await self.call("views.open", trigger_id=trigger_id, view=view)
+
+    async def respond(self, response_url: str, body: dict[str, Any]) -> None:
+        """Post to a slash command's or action's ``response_url`` (no token, 5 uses)."""
+        if self._session is None:
+            _ = self.client  # creates the shared session
+        assert self._session is not None
+        try:
+            async with self._session.post(
+                response_url, json=body, timeout=aiohttp.ClientTimeout(total=self._timeout)
+            ) as response:
+                if response.status >= 400:
+                    raise SlackUnavailable("response_url", f"http_{response.status}")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise SlackUnavailable("response_url", type(exc).__name__, retryable=True) from exc
 
     async def close(self) -> None:
         if self._session is not None:

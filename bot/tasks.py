@@ -39,16 +39,21 @@ class BackgroundTasks:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    async def drain(self, timeout: float) -> int:  # noqa: ASYNC109 - cancels what overruns
-        """Wait up to ``timeout`` seconds for running tasks; cancel the rest and return how many."""
+    async def wait_idle(self, timeout: float) -> bool:  # noqa: ASYNC109 - a deadline, not I/O
+        """Wait until no task runs (or ``timeout`` passes); True when idle."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         # Tasks may start more tasks while they finish, so look again until none are left.
         while self._tasks:
             remaining = deadline - loop.time()
             if remaining <= 0:
-                break
+                return False
             await asyncio.wait(set(self._tasks), timeout=remaining)
+        return True
+
+    async def drain(self, timeout: float) -> int:  # noqa: ASYNC109 - cancels what overruns
+        """Wait up to ``timeout`` seconds for running tasks; cancel the rest and return how many."""
+        await self.wait_idle(timeout)
         leftovers = list(self._tasks)
         for task in leftovers:
             task.cancel()

@@ -5,10 +5,13 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from handlers import commands, errors
+from handlers import card_actions, commands, declare, errors, events
 
 
 def register(app: AsyncApp, services: Services) -> None:
     """Attach every listener; the one place that wires Slack to Klaxon's services."""
     errors.register(app)
     commands.register(app, services)
+    declare.register(app, services)
+    card_actions.register(app, services)
+    events.register(app)

@@ -1,4 +1,4 @@
-"""The ``/incident`` slash command: split the text, answer help, route the rest."""
+"""The ``/incident`` slash command: split the text and route it to its subcommand."""
 
 from __future__ import annotations
 
@@ -6,20 +6,29 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.clock import utcnow
 from bot.commands import (
     CATALOGUE,
+    Subcommand,
     SubcommandName,
     closest_subcommand,
     find_subcommand,
     split_command,
 )
+from bot.incidents import service
 from bot.services import Services
+from handlers.declare import declare_command
+from handlers.payloads import SlashCommand, parse
 from message_templates.help import COMMAND, help_message
+from message_templates.incident_card import incident_card
 from message_templates.message import Message
 from message_templates.mrkdwn import inline_code
+from message_templates.replies import MAX_LISTED, open_incidents
 
 # Subcommands whose feature has shipped; help marks the others as coming soon.
-AVAILABLE: frozenset[SubcommandName] = frozenset({SubcommandName.HELP})
+AVAILABLE: frozenset[SubcommandName] = frozenset(
+    {SubcommandName.HELP, SubcommandName.DECLARE, SubcommandName.LIST, SubcommandName.STATUS}
+)
 
 
 def _not_yet(name: SubcommandName) -> Message:
@@ -30,27 +39,58 @@ def _not_yet(name: SubcommandName) -> Message:
     return Message(text=text, blocks=())
 
 
-def reply_to(text: str, services: Services) -> Message:
-    """The ephemeral answer to ``/incident <text>`` for subcommands answered in the ack."""
-    typed = split_command(text)
-    subcommand = find_subcommand(typed.word)
+def _help(services: Services, typed_word: str, subcommand: Subcommand | None) -> Message:
     severities = services.config.severities.values()
     if subcommand is None:
         return help_message(
             CATALOGUE,
             AVAILABLE,
             severities,
-            unknown_word=typed.word,
-            suggestion=closest_subcommand(typed.word),
+            unknown_word=typed_word,
+            suggestion=closest_subcommand(typed_word),
         )
-    if subcommand.name is SubcommandName.HELP:
-        return help_message(CATALOGUE, AVAILABLE, severities)
-    return _not_yet(subcommand.name)
+    return help_message(CATALOGUE, AVAILABLE, severities)
+
+
+async def _list(services: Services) -> Message:
+    incidents, total = await service.recent_open(services.unit_of_work, MAX_LISTED)
+    return open_incidents(incidents, total, services.config.severities, utcnow())
+
+
+async def _status(services: Services, command: SlashCommand, arguments: str) -> Message:
+    incident = await service.find_by_channel(services.unit_of_work, command.channel_id)
+    if incident is None:
+        return Message(
+            text=f"This channel is not a war room. `{COMMAND} list` shows open incidents.",
+            blocks=(),
+        )
+    if arguments:
+        return Message(
+            text=(
+                "Changing the status is not available in this version of Klaxon yet; "
+                f"`{COMMAND} status` alone shows the incident card."
+            ),
+            blocks=(),
+        )
+    return incident_card(incident, services.config.severities[incident.severity])
 
 
 def register(app: AsyncApp, services: Services) -> None:
     async def on_incident(ack: AsyncAck, command: dict[str, Any]) -> None:
-        reply = reply_to(str(command.get("text") or ""), services)
+        request = parse(SlashCommand, command)
+        typed = split_command(request.text)
+        subcommand = find_subcommand(typed.word)
+        if subcommand is None or subcommand.name is SubcommandName.HELP:
+            reply = _help(services, typed.word, subcommand)
+        elif subcommand.name is SubcommandName.DECLARE:
+            await declare_command(ack, request, typed.arguments, services)
+            return
+        elif subcommand.name is SubcommandName.LIST:
+            reply = await _list(services)
+        elif subcommand.name is SubcommandName.STATUS:
+            reply = await _status(services, request, typed.arguments)
+        else:
+            reply = _not_yet(subcommand.name)
         await ack(**reply.ephemeral())
 
     app.command(COMMAND)(on_incident)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,17 @@ from bot.domain.incident import (
     format_public_id,
 )
 from storage.models import Base, IncidentRow, ProcessedEventRow, TimelineEntryRow
+
+
+@dataclass(frozen=True, slots=True)
+class SlackRefs:
+    """Where an incident lives in Slack, so that renders update messages in place."""
+
+    channel_id: str | None
+    card_ts: str | None
+    announcement_channel_id: str | None
+    announcement_ts: str | None
+
 
 # Two declares racing for the day's next number: the loser retries with the number after.
 _NUMBERING_ATTEMPTS = 20
@@ -146,9 +158,46 @@ class IncidentRepository:
         return [_to_incident(row) for row in rows]
 
     async def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None:
+        await self._update(incident_id, channel_id=channel_id, channel_name=channel_name)
+
+    async def attach_card(self, incident_id: int, ts: str) -> None:
+        await self._update(incident_id, card_ts=ts)
+
+    async def attach_announcement(self, incident_id: int, channel_id: str, ts: str) -> None:
+        await self._update(incident_id, announcement_channel_id=channel_id, announcement_ts=ts)
+
+    async def slack_refs(self, incident_id: int) -> SlackRefs:
         row = await self._session.get_one(IncidentRow, incident_id)
-        row.channel_id = channel_id
-        row.channel_name = channel_name
+        return SlackRefs(
+            channel_id=row.channel_id,
+            card_ts=row.card_ts,
+            announcement_channel_id=row.announcement_channel_id,
+            announcement_ts=row.announcement_ts,
+        )
+
+    async def list_recent_open(self, limit: int) -> Sequence[Incident]:
+        open_statuses = [status.value for status in IncidentStatus if status.is_open]
+        rows = await self._session.scalars(
+            select(IncidentRow)
+            .where(IncidentRow.status.in_(open_statuses))
+            .order_by(IncidentRow.declared_at.desc(), IncidentRow.id.desc())
+            .limit(limit)
+        )
+        return [_to_incident(row) for row in rows]
+
+    async def count_open(self) -> int:
+        open_statuses = [status.value for status in IncidentStatus if status.is_open]
+        total = await self._session.scalar(
+            select(func.count())
+            .select_from(IncidentRow)
+            .where(IncidentRow.status.in_(open_statuses))
+        )
+        return int(total or 0)
+
+    async def _update(self, incident_id: int, **values: Any) -> None:
+        row = await self._session.get_one(IncidentRow, incident_id)
+        for name, value in values.items():
+            setattr(row, name, value)
         row.updated_at = utcnow()
         await self._session.flush()
 

@@ -32,6 +32,11 @@ class TimelineKind(enum.StrEnum):
     """What a timeline entry records. System entries are Klaxon's own actions."""
 
     DECLARED = "declared"
+    WAR_ROOM_OPENED = "war_room_opened"
+    RESPONDERS_INVITED = "responders_invited"
+    CARD_POSTED = "card_posted"
+    ANNOUNCED = "announced"
+    PROBLEM = "problem"
     ACKNOWLEDGED = "acknowledged"
     SEVERITY_CHANGED = "severity_changed"
     STATUS_CHANGED = "status_changed"

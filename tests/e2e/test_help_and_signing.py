@@ -88,7 +88,7 @@ async def test_oversized_text_gets_a_short_answer(bot: RunningBot) -> None:
 
 
 async def test_known_but_unshipped_subcommand_says_so(bot: RunningBot) -> None:
-    body = slash_command_body("declare sev1 Database down")
+    body = slash_command_body("ack")
     reply = (await bot.post(body, signed(body))).json()
     assert reply["response_type"] == "ephemeral"
     assert "not available in this version" in reply["text"]

@@ -1,0 +1,123 @@
+"""Incident state changes, each one transaction that also appends its timeline entry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.domain.declaration import Declaration
+from bot.domain.incident import Incident, TimelineKind
+from storage.repositories import SlackRefs
+from storage.unit_of_work import UnitOfWorkFactory
+
+
+async def declare(
+    uow: UnitOfWorkFactory, declaration: Declaration, *, declared_by: str, now: datetime
+) -> Incident:
+    async with uow() as work:
+        incident = await work.incidents.add(
+            title=declaration.title,
+            severity=declaration.severity,
+            description=declaration.description,
+            service=declaration.service,
+            declared_by=declared_by,
+            declared_at=now,
+        )
+        await work.timeline.append(
+            incident.id,
+            TimelineKind.DECLARED,
+            occurred_at=now,
+            actor=declared_by,
+            text=f"Declared {declaration.severity.upper()}: {declaration.title}",
+            is_key=True,
+            dedup_key="declared",
+        )
+        await work.commit()
+    return incident
+
+
+async def record(
+    uow: UnitOfWorkFactory,
+    incident_id: int,
+    kind: TimelineKind,
+    text: str,
+    *,
+    now: datetime,
+    actor: str | None = None,
+    dedup_key: str | None = None,
+    is_key: bool = False,
+) -> None:
+    """A timeline entry on its own, for steps whose state lives in Slack (invites, pins)."""
+    async with uow() as work:
+        await work.timeline.append(
+            incident_id,
+            kind,
+            occurred_at=now,
+            actor=actor,
+            text=text,
+            dedup_key=dedup_key,
+            is_key=is_key,
+        )
+        await work.commit()
+
+
+async def attach_war_room(
+    uow: UnitOfWorkFactory, incident_id: int, channel_id: str, channel_name: str, *, now: datetime
+) -> None:
+    async with uow() as work:
+        await work.incidents.attach_channel(incident_id, channel_id, channel_name)
+        await work.timeline.append(
+            incident_id,
+            TimelineKind.WAR_ROOM_OPENED,
+            occurred_at=now,
+            actor=None,
+            text=f"War room #{channel_name} opened",
+            dedup_key="war_room_opened",
+        )
+        await work.commit()
+
+
+async def attach_card(uow: UnitOfWorkFactory, incident_id: int, ts: str, *, now: datetime) -> None:
+    async with uow() as work:
+        await work.incidents.attach_card(incident_id, ts)
+        await work.timeline.append(
+            incident_id,
+            TimelineKind.CARD_POSTED,
+            occurred_at=now,
+            actor=None,
+            text="Incident card posted and pinned",
+            dedup_key="card_posted",
+        )
+        await work.commit()
+
+
+async def attach_announcement(
+    uow: UnitOfWorkFactory, incident_id: int, channel_id: str, ts: str, *, now: datetime
+) -> None:
+    async with uow() as work:
+        await work.incidents.attach_announcement(incident_id, channel_id, ts)
+        await work.timeline.append(
+            incident_id,
+            TimelineKind.ANNOUNCED,
+            occurred_at=now,
+            actor=None,
+            text=f"Announced to stakeholders in <#{channel_id}>",
+            dedup_key="announced",
+        )
+        await work.commit()
+
+
+async def find_by_channel(uow: UnitOfWorkFactory, channel_id: str) -> Incident | None:
+    async with uow() as work:
+        return await work.incidents.get_by_channel(channel_id)
+
+
+async def slack_refs(uow: UnitOfWorkFactory, incident_id: int) -> SlackRefs:
+    async with uow() as work:
+        return await work.incidents.slack_refs(incident_id)
+
+
+async def recent_open(uow: UnitOfWorkFactory, limit: int) -> tuple[Sequence[Incident], int]:
+    """The ``limit`` newest open incidents, and how many are open in all."""
+    async with uow() as work:
+        return await work.incidents.list_recent_open(limit), await work.incidents.count_open()

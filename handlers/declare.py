@@ -1,0 +1,129 @@
+"""``/incident declare`` and its form: validate, store, ack, then open the war room in the back."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.clock import utcnow
+from bot.domain.declaration import (
+    Declaration,
+    DeclareForm,
+    build_declaration,
+    check_severity,
+    check_title,
+    parse_declare_arguments,
+)
+from bot.errors import InvalidInput
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.incidents import service
+from bot.incidents.war_room import Requester, open_war_room
+from bot.services import Services
+from handlers.payloads import DeclareOrigin, SlashCommand
+from message_templates.declare_modal import declare_modal, declaring_view
+from message_templates.message import Message
+from message_templates.replies import declaring
+
+logger = logging.getLogger(__name__)
+
+
+async def _declare(services: Services, declaration: Declaration, requester: Requester) -> Message:
+    """Store first, so the ack can name the incident; the war room follows in the background."""
+    current = (
+        await service.find_by_channel(services.unit_of_work, requester.channel_id)
+        if requester.channel_id
+        else None
+    )
+    incident = await service.declare(
+        services.unit_of_work, declaration, declared_by=requester.user_id, now=utcnow()
+    )
+    services.tasks.spawn(
+        open_war_room(services, incident, requester), name=f"open war room {incident.public_id}"
+    )
+    severity = services.config.severities[incident.severity]
+    return declaring(
+        incident,
+        severity,
+        title_was_shortened=declaration.title_was_shortened,
+        current_war_room=current,
+    )
+
+
+async def declare_command(
+    ack: AsyncAck, command: SlashCommand, arguments: str, services: Services
+) -> None:
+    request = parse_declare_arguments(arguments, services.config)
+    if isinstance(request, DeclareForm):
+        if not command.trigger_id:
+            raise InvalidInput("Slack sent no trigger to open the declare form; try again.")
+        view = declare_modal(
+            services.config.severities.values(),
+            private_metadata=DeclareOrigin(channel_id=command.channel_id).model_dump_json(),
+            title=request.title,
+            severity=request.severity,
+        )
+        await ack()
+        services.tasks.spawn(
+            services.slack.open_view(command.trigger_id, view), name="open declare form"
+        )
+        return
+    requester = Requester(
+        user_id=command.user_id,
+        channel_id=command.channel_id,
+        response_url=command.response_url,
+    )
+    reply = await _declare(services, request, requester)
+    await ack(**reply.ephemeral())
+
+
+def _value(values: dict[str, Any], block: BlockId, action: ActionId) -> str:
+    element = (values.get(block.value) or {}).get(action.value) or {}
+    if "selected_option" in element:
+        return str((element.get("selected_option") or {}).get("value") or "")
+    return str(element.get("value") or "")
+
+
+def _form_errors(values: dict[str, Any], services: Services) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    try:
+        check_title(_value(values, BlockId.DECLARE_TITLE, ActionId.DECLARE_TITLE))
+    except InvalidInput as exc:
+        errors[BlockId.DECLARE_TITLE.value] = str(exc)
+    try:
+        check_severity(
+            _value(values, BlockId.DECLARE_SEVERITY, ActionId.DECLARE_SEVERITY), services.config
+        )
+    except InvalidInput:
+        errors[BlockId.DECLARE_SEVERITY.value] = "Choose a severity."
+    return errors
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    async def on_form_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = (view.get("state") or {}).get("values") or {}
+        errors = _form_errors(values, services)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        declaration = build_declaration(
+            title=_value(values, BlockId.DECLARE_TITLE, ActionId.DECLARE_TITLE),
+            severity=_value(values, BlockId.DECLARE_SEVERITY, ActionId.DECLARE_SEVERITY),
+            description=_value(values, BlockId.DECLARE_DESCRIPTION, ActionId.DECLARE_DESCRIPTION),
+            service=_value(values, BlockId.DECLARE_SERVICE, ActionId.DECLARE_SERVICE),
+            config=services.config,
+        )
+        try:
+            origin = DeclareOrigin.model_validate_json(view.get("private_metadata") or "{}")
+        except ValidationError:
+            origin = DeclareOrigin()
+        user_id = str((body.get("user") or {}).get("id") or "")
+        if not user_id:
+            raise InvalidInput("Slack did not say who submitted the form; try again.")
+        reply = await _declare(services, declaration, Requester(user_id, origin.channel_id))
+        # The form turns into the "declaring" note: no extra Slack call, nothing to wait for.
+        await ack(response_action="update", view=declaring_view(reply))
+
+    app.view(CallbackId.DECLARE_MODAL.value)(on_form_submitted)

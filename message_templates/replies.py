@@ -1,0 +1,103 @@
+"""Short ephemeral replies around declaring: progress, readiness, problems, the open list."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.config import Severity
+from bot.domain.incident import Incident
+from bot.durations import format_duration
+from message_templates.formatting import channel_link
+from message_templates.message import Message
+from message_templates.mrkdwn import escape, truncate
+
+MAX_LISTED = 40
+
+
+def _name(incident: Incident, severity: Severity | None) -> str:
+    label = severity.label if severity else incident.severity.upper()
+    return f"*{incident.public_id}* ({escape(label)}): {escape(incident.title)}"
+
+
+def declaring(
+    incident: Incident,
+    severity: Severity,
+    *,
+    title_was_shortened: bool,
+    current_war_room: Incident | None,
+) -> Message:
+    lines = [f"Declaring {_name(incident, severity)}. Opening the war room…"]
+    if title_was_shortened:
+        lines.append("The title was too long for Slack; the rest of it opens the description.")
+    if current_war_room is not None:
+        lines.append(
+            f"You are in the war room of *{current_war_room.public_id}*; this declares a "
+            "separate incident with a war room of its own."
+        )
+    return Message(text="\n".join(lines), blocks=())
+
+
+def war_room_ready(incident: Incident, problems: Sequence[str]) -> Message:
+    text = f"*{incident.public_id}* is ready: {channel_link(incident.channel_id)}"
+    if problems:
+        text += "\nSome steps need attention:\n" + "\n".join(f"• {p}" for p in problems)
+    return Message(text=truncate(text, 3000), blocks=())
+
+
+def war_room_failed(incident: Incident, reason: str) -> Message:
+    return Message(
+        text=(
+            f"*{incident.public_id}* is recorded, but its war room could not be opened: "
+            f"{escape(reason)}. Coordinate in this channel for now, or ask whoever runs Klaxon "
+            "to check its Slack permissions."
+        ),
+        blocks=(),
+    )
+
+
+def problems_notice(problems: Sequence[str]) -> Message:
+    text = ":warning: Klaxon could not finish setting up this war room:\n" + "\n".join(
+        f"• {p}" for p in problems
+    )
+    return Message(text=truncate(text, 3000), blocks=())
+
+
+def _age(since: datetime, now: datetime) -> str:
+    minutes = int((now - since).total_seconds() // 60)
+    if minutes < 1:
+        return "just now"
+    return format_duration(timedelta(minutes=minutes)) + " ago"
+
+
+def open_incidents(
+    incidents: Sequence[Incident],
+    total: int,
+    severities: Mapping[str, Severity],
+    now: datetime,
+) -> Message:
+    if not incidents:
+        return Message(text="No open incidents. :tada:", blocks=())
+    blocks: list[Block] = [HeaderBlock(text=f"Open incidents ({total})")]
+    for incident in incidents[:MAX_LISTED]:
+        line = (
+            f"{_name(incident, severities.get(incident.severity))}\n"
+            f"{incident.status.value.capitalize()} · declared {_age(incident.declared_at, now)}"
+            f" · {channel_link(incident.channel_id, missing='_no war room yet_')}"
+        )
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(line, 3000))))
+    if total > len(blocks) - 1:
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"…and {total - (len(blocks) - 1)} more.")]
+            )
+        )
+    return Message.build(text=f"{total} open incidents", blocks=blocks)
