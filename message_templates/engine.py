@@ -153,6 +153,13 @@ def _check(template: MessageTemplate, worst_case: Mapping[str, str]) -> None:
         ) from None
     if len(message.blocks) != len(template.blocks):
         raise TemplateError(f"{template.source}: a block has an unknown 'type'")
+    for index, block in enumerate(message.blocks):
+        # Slack answers invalid_blocks for this; slack_sdk's own validation lets it through.
+        if block.get("type") == "header" and (block.get("text") or {}).get("type") != "plain_text":
+            raise TemplateError(
+                f"{template.source}: does not render to valid Block Kit: block {index} is a "
+                "header, whose text must be plain_text"
+            )
 
 
 def load_template_file(
