@@ -9,6 +9,8 @@ import argparse
 import asyncio
 import sys
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.errors import ConfigError
 
 
@@ -36,10 +38,19 @@ def run(argv: list[str]) -> int:
     command = _parser().parse_args(argv).command or "serve"
     from bot.config import load_config
     from bot.logging_setup import configure_logging
-    from bot.settings import load_settings
+    from bot.settings import load_database_settings, load_settings
+
+    if command == "migrate":
+        # Migrations need the database only, not Slack credentials (a release step).
+        configure_logging("INFO", [])
+        asyncio.run(_migrate(load_database_settings().database_url))
+        return 0
 
     settings = load_settings()
     config = load_config(settings.klaxon_config)
+    from message_templates.catalog import load_templates
+
+    load_templates(config.templates.directory)
     secrets = [
         secret.get_secret_value()
         for secret in (
@@ -52,9 +63,6 @@ def run(argv: list[str]) -> int:
     configure_logging(settings.klaxon_log_level, secrets)
     if command == "check-config":
         print(f"configuration ok: {len(config.severities)} severities")
-        return 0
-    if command == "migrate":
-        asyncio.run(_migrate(settings.database_url))
         return 0
 
     from bot.server import run_bot
@@ -72,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         # Port in use, unwritable database folder, unreachable database server...
         print(f"klaxon: cannot start: {exc}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        # The driver's own words, first line only: never the URL, which may hold a password.
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        print(f"klaxon: cannot use the database: {reason}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from slack_bolt.async_app import AsyncApp
@@ -23,14 +24,24 @@ from storage.unit_of_work import UnitOfWorkFactory
 logger = logging.getLogger(__name__)
 
 
+async def _learn_identity(gateway: SlackGateway) -> None:
+    try:
+        await gateway.identity()
+    except SlackUnavailable as exc:
+        logger.warning("auth.test failed again: %s", exc)
+
+
 def build_bolt_app(settings: Settings, gateway: SlackGateway, services: Services) -> AsyncApp:
+    learning: asyncio.Task[None] | None = None
+
     async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
-        # The identity is cached from startup's auth.test, so no request waits on Slack here.
-        try:
-            identity = await gateway.identity()
-        except SlackUnavailable as exc:
-            # Still answer what needs no Slack call (help, events to store); retry next time.
-            logger.warning("auth.test failed (%s); continuing without the bot's identity", exc)
+        nonlocal learning
+        # Never wait for Slack on the request path: the identity comes from startup's
+        # auth.test; if that has not answered yet, a background retry fetches it.
+        identity = gateway.known_identity
+        if identity is None:
+            if learning is None or learning.done():
+                learning = services.tasks.spawn(_learn_identity(gateway), name="auth.test")
             return AuthorizeResult(
                 enterprise_id=enterprise_id, team_id=team_id, bot_token=gateway.token
             )
@@ -52,7 +63,8 @@ def build_bolt_app(settings: Settings, gateway: SlackGateway, services: Services
         process_before_response=True,
         # Socket Mode frames are authenticated by the app-level token, not signed.
         request_verification_enabled=not settings.socket_mode,
-        # Listeners raise; the one error handler in handlers/errors.py decides what Slack sees.
+        # Every subscribed event and interaction has a listener (handlers/); anything else is
+        # answered 404 by Bolt, which is right for requests Klaxon does not expect.
         raise_error_for_unhandled_request=False,
     )
     handlers.register(app, services)
@@ -80,8 +92,10 @@ class Klaxon:
         self.bolt = build_bolt_app(settings, self.gateway, self.services)
 
     async def start(self) -> None:
-        """Migrate the schema and prove the token works before taking any request."""
+        """Migrate the schema and prove the tokens work before taking any request."""
         await upgrade_to_head(self.engine)
+        if self.settings.slack_app_token is not None:
+            await self._check_app_token(self.settings.slack_app_token.get_secret_value())
         try:
             identity = await self.gateway.identity()
         except SlackUnavailable as exc:
@@ -98,6 +112,20 @@ class Klaxon:
             identity.team_id,
             identity.user_id,
         )
+
+    async def _check_app_token(self, app_token: str) -> None:
+        app_client = SlackGateway(app_token, self.settings.slack_api_url)
+        try:
+            await app_client.call("apps.connections.open")
+        except SlackUnavailable as exc:
+            if exc.error in TOKEN_ERRORS:
+                raise ConfigError(
+                    f"SLACK_APP_TOKEN was refused by Slack ({exc.error}): create an app-level "
+                    "token with connections:write under Basic Information"
+                ) from None
+            logger.warning("could not check SLACK_APP_TOKEN yet: %s", exc)
+        finally:
+            await app_client.close()
 
     async def stop(self, drain_timeout: float) -> None:
         cancelled = await self.tasks.drain(drain_timeout)

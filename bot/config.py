@@ -211,6 +211,12 @@ class KlaxonConfig(_Strict):
         for key, severity in self.severities.items():
             if not _SEVERITY_KEY.match(key):
                 raise ValueError(f"severities.{key}: use lowercase letters, digits, - and _")
+            for alias in severity.aliases:
+                if not _SEVERITY_KEY.match(alias):
+                    raise ValueError(
+                        f"severities.{key}.aliases: {alias!r} must be one word of lowercase "
+                        "letters, digits, - or _ so that it can be typed after /incident declare"
+                    )
             for name in (key, *severity.aliases):
                 if name in seen and seen[name] != key:
                     raise ValueError(

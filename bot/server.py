@@ -74,7 +74,13 @@ async def serve(klaxon: Klaxon, stop: asyncio.Event | None = None) -> None:
         await runner.setup()
         await web.TCPSite(runner, settings.klaxon_host, settings.port).start()
         if socket_mode is not None:
-            await socket_mode.connect_async()  # type: ignore[no-untyped-call]
+            # connect_async retries for ever when Slack refuses; never let it outlive a stop.
+            connecting = asyncio.create_task(socket_mode.connect_async())  # type: ignore[no-untyped-call]
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not connecting.done():
+                connecting.cancel()
+            stopping.cancel()
         logger.info(
             "Klaxon ready on port %d (%s)",
             settings.port,

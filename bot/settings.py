@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +27,31 @@ _HINTS = {
 
 
 def normalize_database_url(url: str) -> str:
-    """Accept the URLs operators paste (``postgres://``, ``sqlite:///``) and pick async drivers."""
+    """Accept the URLs operators paste (``postgres://``, ``sqlite:///``) and pick async drivers.
+
+    Hosted PostgreSQL URLs carry libpq's ``sslmode``; asyncpg calls the same setting ``ssl``.
+    """
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+            url = "postgresql+asyncpg://" + url.removeprefix(prefix)
     if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+        url = "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    if url.startswith("postgresql+asyncpg://") and "sslmode=" in url:
+        url = re.sub(r"([?&])sslmode=", r"\1ssl=", url)
+    return url
+
+
+def check_database_url(url: str) -> str:
+    url = normalize_database_url(url)
+    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ValueError(
+            "DATABASE_URL must be sqlite+aiosqlite:///path.db or postgresql+asyncpg://..."
+        )
+    if url.startswith("postgresql") and importlib.util.find_spec("asyncpg") is None:
+        raise ValueError(
+            "DATABASE_URL points at PostgreSQL, but its driver is not installed: "
+            "pip install -e '.[postgres]'"
+        )
     return url
 
 
@@ -75,12 +96,12 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, url: str) -> str:
-        url = normalize_database_url(url)
-        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError(
-                "DATABASE_URL must be sqlite+aiosqlite:///path.db or postgresql+asyncpg://..."
-            )
-        return url
+        return check_database_url(url)
+
+    @field_validator("klaxon_config", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("klaxon_log_level")
     @classmethod
@@ -113,6 +134,26 @@ def _describe(error: ValidationError) -> str:
     if field and field.upper() not in message:
         return f"{field.upper()}: {message}"
     return message
+
+
+class DatabaseSettings(BaseSettings):
+    """Just the database, for ``python -m bot migrate``, which needs no Slack credentials."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = DEFAULT_DATABASE_URL
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        return check_database_url(url)
+
+
+def load_database_settings(**overrides: Any) -> DatabaseSettings:
+    try:
+        return DatabaseSettings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
 
 
 def load_settings(**overrides: Any) -> Settings:

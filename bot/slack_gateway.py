@@ -8,6 +8,7 @@ It owns the ``AsyncWebClient`` and its HTTP session, retries what Slack asks us 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,23 @@ logger = logging.getLogger(__name__)
 TOKEN_ERRORS = frozenset(
     {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 )
+
+
+def _form(arguments: dict[str, Any]) -> dict[str, str]:
+    """Form-encoded arguments: every Web API method accepts them, while JSON bodies are only
+    accepted by write methods. Structured values (blocks, views) travel as JSON strings, and
+    absent values are left out, which Slack treats differently from empty ones."""
+    form: dict[str, str] = {}
+    for name, value in arguments.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            form[name] = "true" if value else "false"
+        elif isinstance(value, dict | list | tuple):
+            form[name] = json.dumps(value, separators=(",", ":"))
+        else:
+            form[name] = str(value)
+    return form
 
 
 class NameTaken(SlackUnavailable):
@@ -91,10 +109,8 @@ class SlackGateway:
 
     async def call(self, method: str, **arguments: Any) -> dict[str, Any]:
         """Call ``method``; raise :class:`SlackUnavailable` carrying Slack's error code."""
-        # Slack treats a present-but-null argument differently from an absent one.
-        present = {name: value for name, value in arguments.items() if value is not None}
         try:
-            response = await self.client.api_call(method, json=present)
+            response = await self.client.api_call(method, data=_form(arguments))
         except SlackApiError as exc:
             data = exc.response.data if isinstance(exc.response.data, dict) else {}
             raise SlackUnavailable(
@@ -110,6 +126,11 @@ class SlackGateway:
     @property
     def token(self) -> str:
         return self._token
+
+    @property
+    def known_identity(self) -> BotIdentity | None:
+        """The identity if ``auth.test`` has answered; never waits for Slack."""
+        return self._identity
 
     async def identity(self) -> BotIdentity:
         """``auth.test`` once: who the bot is, and proof that the token works."""

@@ -32,9 +32,7 @@ class BackgroundTasks:
             return
         error = task.exception()
         if error is not None:
-            logger.error(
-                "background task %s failed", task.get_name(), exc_info=(type(error), error, None)
-            )
+            logger.error("background task %s failed", task.get_name(), exc_info=error)
 
     def __len__(self) -> int:
         return len(self._tasks)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from handlers import card_actions, commands, declare, errors, events
+from handlers import card_actions, commands, declare, errors, events, shortcuts
 
 
 def register(app: AsyncApp, services: Services) -> None:
     """Attach every listener; the one place that wires Slack to Klaxon's services."""
-    errors.register(app)
+    errors.register(app, services)
     commands.register(app, services)
     declare.register(app, services)
     card_actions.register(app, services)
+    shortcuts.register(app, services)
     events.register(app)

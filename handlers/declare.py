@@ -32,13 +32,12 @@ logger = logging.getLogger(__name__)
 
 async def _declare(services: Services, declaration: Declaration, requester: Requester) -> Message:
     """Store first, so the ack can name the incident; the war room follows in the background."""
-    current = (
-        await service.find_by_channel(services.unit_of_work, requester.channel_id)
-        if requester.channel_id
-        else None
-    )
-    incident = await service.declare(
-        services.unit_of_work, declaration, declared_by=requester.user_id, now=utcnow()
+    incident, current = await service.declare(
+        services.unit_of_work,
+        declaration,
+        declared_by=requester.user_id,
+        now=utcnow(),
+        from_channel=requester.channel_id,
     )
     services.tasks.spawn(
         open_war_room(services, incident, requester), name=f"open war room {incident.public_id}"

@@ -1,4 +1,9 @@
-"""The one Bolt error handler: refusals become clear ephemeral answers, surprises get an id."""
+"""The one Bolt error handler: refusals become clear answers, surprises get an id.
+
+Where the answer goes depends on what failed: a slash command's answer is the HTTP response
+itself, a form's is a replacement view, and a button's or shortcut's must be posted to its
+``response_url`` (Slack ignores the body of their acknowledgement).
+"""
 
 from __future__ import annotations
 
@@ -11,33 +16,55 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 from bot.errors import UserFacingError
+from bot.services import Services
+from message_templates.errors import error_view
 from message_templates.mrkdwn import escape
 
 logger = logging.getLogger(__name__)
 
 
-def _ephemeral(response: BoltResponse, text: str) -> None:
+def _json(response: BoltResponse, body: dict[str, Any]) -> None:
     response.status = 200
-    response.body = json.dumps({"response_type": "ephemeral", "text": text})
+    response.body = json.dumps(body)
     response.headers["content-type"] = ["application/json;charset=utf-8"]
 
 
-async def on_error(error: Exception, body: dict[str, Any], response: BoltResponse) -> None:
-    if body.get("type") == "event_callback":
-        # A 5xx makes Slack redeliver the event: nothing is acknowledged that was not stored.
-        logger.exception("event %s failed; Slack will redeliver it", body.get("event_id"))
-        return
+def _explain(error: Exception) -> str:
     if isinstance(error, UserFacingError):
-        _ephemeral(response, escape(str(error)))
-        return
+        return escape(str(error))
     error_id = uuid.uuid4().hex[:8]
     logger.error("unhandled error %s", error_id, exc_info=error)
-    _ephemeral(
-        response,
-        f"Something went wrong inside Klaxon (error id `{error_id}`). Nothing was changed; "
-        "try again, and quote the id to whoever runs Klaxon if it happens again.",
+    return (
+        f"Something went wrong inside Klaxon (error id `{error_id}`). Check whether your "
+        "change took effect before trying again, and quote the id to whoever runs Klaxon."
     )
 
 
-def register(app: AsyncApp) -> None:
+def register(app: AsyncApp, services: Services) -> None:
+    async def on_error(error: Exception, body: dict[str, Any], response: BoltResponse) -> None:
+        kind = body.get("type")
+        if kind == "event_callback":
+            # A 5xx makes Slack redeliver: nothing is acknowledged that was not stored.
+            logger.error(
+                "event %s failed; Slack will redeliver it", body.get("event_id"), exc_info=error
+            )
+            return
+        text = _explain(error)
+        if kind == "view_submission":
+            _json(response, {"response_action": "update", "view": error_view(text)})
+            return
+        if kind in {"block_actions", "message_action", "shortcut"}:
+            response.status, response.body = 200, ""
+            response_url = body.get("response_url")
+            if isinstance(response_url, str) and response_url:
+                services.tasks.spawn(
+                    services.slack.respond(
+                        response_url,
+                        {"response_type": "ephemeral", "replace_original": False, "text": text},
+                    ),
+                    name="explain an error",
+                )
+            return
+        _json(response, {"response_type": "ephemeral", "text": text})
+
     app.error(on_error)

@@ -161,6 +161,9 @@ class SlackEmulator:
     def workspace_for_token(self, token: str) -> Workspace | None:
         return next((w for w in self.workspaces.values() if w.bot_token == token), None)
 
+    def workspace_for_app_token(self, token: str) -> Workspace | None:
+        return next((w for w in self.workspaces.values() if w.app_token == token), None)
+
     # -- server ----------------------------------------------------------------------
 
     @asynccontextmanager

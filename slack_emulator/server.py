@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 _FAULT_ERRORS = {500: "fatal_error", 503: "service_unavailable"}
 
 
+SOCKET_MODE_METHOD = "apps.connections.open"
+
+
 class EmulatorServer:
     def __init__(self, emulator: SlackEmulator, host: str, port: int) -> None:
         self.emulator = emulator
@@ -81,6 +84,8 @@ class EmulatorServer:
             args, token = await self._read_args(request)
         except _Reject as reject:
             return self._answer(method, None, {}, 200, {"ok": False, "error": reject.error})
+        if token is not None and (method == SOCKET_MODE_METHOD or token.startswith("xapp-")):
+            return self._app_level(method, token, args)
         if method not in METHODS:
             return self._answer(method, None, args, 200, {"ok": False, "error": "unknown_method"})
         if token is None:
@@ -98,6 +103,19 @@ class EmulatorServer:
             return self._fault(request, method, ws, args, decision.fault)
         body = await emulator.invoke(method, ws, args)
         return self._answer(method, ws, args, 200, body)
+
+    def _app_level(self, method: str, token: str, args: JSON) -> web.Response:
+        """App-level tokens open Socket Mode connections and nothing else. The URL answered
+        has no websocket behind it: a client connecting to it fails and retries, as it would
+        when Slack's socket endpoint is unreachable."""
+        ws = self.emulator.workspace_for_app_token(token)
+        if ws is None:
+            return self._answer(method, None, args, 200, {"ok": False, "error": "invalid_auth"})
+        if method != SOCKET_MODE_METHOD:
+            body = {"ok": False, "error": "not_allowed_token_type"}
+            return self._answer(method, ws, args, 200, body)
+        url = self.base_url.replace("http://", "ws://") + f"/socket-mode/{ws.team_id}"
+        return self._answer(method, ws, args, 200, {"ok": True, "url": url})
 
     def _answer(
         self,

@@ -70,6 +70,8 @@ class Workspace:
         self.name = name
         self.domain = domain
         self.bot_token = bot_token
+        # An app-level token (xapp-...) for Socket Mode; only apps.connections.open takes it.
+        self.app_token: str | None = None
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.app_id = app_id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# Execution option a writing unit of work sets on its connection (see _begin).
+WRITE_OPTION = "klaxon_write"
+HEALTH_CHECK_TIMEOUT = 2.0
+
+logger = logging.getLogger(__name__)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -26,11 +33,14 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection: Any) -> None:
-    # Reads and writes of one unit of work see one snapshot. A deferred transaction that reads
-    # and then writes fails at once with SQLITE_BUSY when another writer committed in between
-    # (the busy timeout does not apply); taking the write lock at BEGIN makes writers queue.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _begin(connection: Any) -> None:
+    # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
+    # another writer committed in between (the busy timeout does not apply), so a writing unit
+    # of work takes the write lock at BEGIN and queues; readers stay deferred and run beside it.
+    if connection.get_execution_options().get(WRITE_OPTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
@@ -42,7 +52,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
-        event.listen(engine.sync_engine, "begin", _begin_immediate)
+        event.listen(engine.sync_engine, "begin", _begin)
         return engine
     options.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **options)
@@ -53,10 +63,11 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
 
 
 async def is_reachable(engine: AsyncEngine) -> bool:
-    """True when a trivial query succeeds; used by ``/healthz``."""
+    """True when a trivial query succeeds in time; used by ``/healthz``."""
     try:
-        async with engine.connect() as connection:
+        async with asyncio.timeout(HEALTH_CHECK_TIMEOUT), engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-    except Exception:
+    except Exception as exc:  # any failure means "not reachable" to a health check
+        logger.warning("database health check failed: %s", type(exc).__name__)
         return False
     return True

@@ -60,11 +60,12 @@ class Base(DeclarativeBase):
 
 
 class IncidentRow(Base):
+    """An incident; its public id ``INC-<declared_on>-<number>`` is derived, never stored."""
+
     __tablename__ = "incidents"
     __table_args__ = (UniqueConstraint("declared_on", "number", name="uq_incidents_day_number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    public_id: Mapped[str] = mapped_column(String(32), unique=True)
     declared_on: Mapped[date] = mapped_column(Date)
     number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,7 @@ from bot.domain.incident import (
     TimelineEntry,
     TimelineKind,
     format_public_id,
+    parse_public_id,
 )
 from storage.models import Base, IncidentRow, ProcessedEventRow, TimelineEntryRow
 
@@ -48,14 +50,14 @@ async def insert_ignoring_duplicates(
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(model).values(**values).on_conflict_do_nothing()
-    result = await session.execute(statement)
-    return bool(getattr(result, "rowcount", 0) == 1)
+    result = cast("CursorResult[Any]", await session.execute(statement))
+    return result.rowcount == 1
 
 
 def _to_incident(row: IncidentRow) -> Incident:
     return Incident(
         id=row.id,
-        public_id=row.public_id,
+        public_id=format_public_id(row.declared_on, row.number),
         title=row.title,
         description=row.description,
         service=row.service,
@@ -100,33 +102,56 @@ class IncidentRepository:
         description: str = "",
         service: str = "",
     ) -> Incident:
-        """Store a new incident with the next public id of its (UTC) day."""
-        day = declared_at.date()
+        """Store a new incident with the next number of its UTC day.
+
+        Core statements rather than the ORM: this runs before Slack gets its ack, so every
+        round trip to the database counts. On SQLite the unit of work holds the write lock, so
+        the number read is the number written; on PostgreSQL two replicas can race for it, and
+        the loser retries inside a savepoint with the next number.
+        """
+        day = declared_at.astimezone(UTC).date()
+        values = {
+            "declared_on": day,
+            "title": title,
+            "description": description,
+            "service": service,
+            "severity": severity,
+            "status": IncidentStatus.INVESTIGATING.value,
+            "declared_by": declared_by,
+            "declared_at": declared_at,
+            "updated_at": declared_at,
+            "version": 1,
+        }
+        racing = self._session.bind is not None and self._session.bind.dialect.name != "sqlite"
         for _ in range(_NUMBERING_ATTEMPTS):
             number = await self._next_number(day)
-            row = IncidentRow(
+            statement = insert(IncidentRow).values(**values, number=number)
+            try:
+                if racing:
+                    async with self._session.begin_nested():
+                        result = await self._session.execute(statement)
+                else:
+                    result = await self._session.execute(statement)
+            except IntegrityError:
+                if not racing:
+                    raise
+                continue
+            inserted = cast("CursorResult[Any]", result).inserted_primary_key
+            assert inserted is not None
+            return Incident(
+                id=int(inserted[0]),
                 public_id=format_public_id(day, number),
-                declared_on=day,
-                number=number,
                 title=title,
                 description=description,
                 service=service,
                 severity=severity,
-                status=IncidentStatus.INVESTIGATING.value,
+                status=IncidentStatus.INVESTIGATING,
                 declared_by=declared_by,
                 declared_at=declared_at,
-                updated_at=declared_at,
-                roles=[],
             )
-            try:
-                async with self._session.begin_nested():
-                    self._session.add(row)
-            except IntegrityError:
-                continue
-            return _to_incident(row)
         raise RuntimeError(f"could not number an incident on {day} after several attempts")
 
-    async def _next_number(self, day: Any) -> int:
+    async def _next_number(self, day: date) -> int:
         highest = await self._session.scalar(
             select(func.max(IncidentRow.number)).where(IncidentRow.declared_on == day)
         )
@@ -137,8 +162,12 @@ class IncidentRepository:
         return _to_incident(row) if row else None
 
     async def get_by_public_id(self, public_id: str) -> Incident | None:
+        parsed = parse_public_id(public_id)
+        if parsed is None:
+            return None
+        day, number = parsed
         row = await self._session.scalar(
-            select(IncidentRow).where(IncidentRow.public_id == public_id.strip().upper())
+            select(IncidentRow).where(IncidentRow.declared_on == day, IncidentRow.number == number)
         )
         return _to_incident(row) if row else None
 

@@ -7,6 +7,7 @@ from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.database import WRITE_OPTION
 from storage.repositories import EventLog, IncidentRepository, TimelineRepository
 
 
@@ -17,12 +18,15 @@ class UnitOfWork:
     half-done change is never persisted.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, write: bool) -> None:
         self._sessions = sessions
+        self._write = write
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> Self:
         self._session = self._sessions()
+        if self._write:
+            await self._session.connection(execution_options={WRITE_OPTION: True})
         self.incidents = IncidentRepository(self._session)
         self.timeline = TimelineRepository(self._session)
         self.events = EventLog(self._session)
@@ -58,5 +62,6 @@ class UnitOfWorkFactory:
     def __init__(self, sessions: async_sessionmaker[Any]) -> None:
         self._sessions = sessions
 
-    def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions)
+    def __call__(self, *, write: bool = True) -> UnitOfWork:
+        """``write=False`` for units that only read: on SQLite they do not take the write lock."""
+        return UnitOfWork(self._sessions, write=write)

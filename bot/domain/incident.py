@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -53,9 +54,24 @@ class TimelineKind(enum.StrEnum):
     NOTE = "note"
 
 
+_PUBLIC_ID = re.compile(r"^INC-(\d{8})-(\d{3,9})$")
+
+
 def format_public_id(day: date, number: int) -> str:
     """``INC-20261122-001``: readable, sortable, and unique because (day, number) is."""
     return f"INC-{day:%Y%m%d}-{number:03d}"
+
+
+def parse_public_id(text: str) -> tuple[date, int] | None:
+    """The inverse of :func:`format_public_id`; None for anything else (``inc-`` too)."""
+    match = _PUBLIC_ID.match(text.strip().upper())
+    if match is None:
+        return None
+    try:
+        day = datetime.strptime(match.group(1), "%Y%m%d").date()
+    except ValueError:
+        return None
+    return day, int(match.group(2))
 
 
 @dataclass(frozen=True, slots=True)

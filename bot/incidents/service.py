@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.declaration import Declaration
@@ -12,9 +13,16 @@ from storage.unit_of_work import UnitOfWorkFactory
 
 
 async def declare(
-    uow: UnitOfWorkFactory, declaration: Declaration, *, declared_by: str, now: datetime
-) -> Incident:
+    uow: UnitOfWorkFactory,
+    declaration: Declaration,
+    *,
+    declared_by: str,
+    now: datetime,
+    from_channel: str | None = None,
+) -> tuple[Incident, Incident | None]:
+    """Store the incident; also return the incident whose war room it was declared from."""
     async with uow() as work:
+        current = await work.incidents.get_by_channel(from_channel) if from_channel else None
         incident = await work.incidents.add(
             title=declaration.title,
             severity=declaration.severity,
@@ -33,7 +41,7 @@ async def declare(
             dedup_key="declared",
         )
         await work.commit()
-    return incident
+    return incident, current
 
 
 async def record(
@@ -77,47 +85,75 @@ async def attach_war_room(
         await work.commit()
 
 
-async def attach_card(uow: UnitOfWorkFactory, incident_id: int, ts: str, *, now: datetime) -> None:
-    async with uow() as work:
-        await work.incidents.attach_card(incident_id, ts)
-        await work.timeline.append(
-            incident_id,
-            TimelineKind.CARD_POSTED,
-            occurred_at=now,
-            actor=None,
-            text="Incident card posted and pinned",
-            dedup_key="card_posted",
-        )
-        await work.commit()
+@dataclass(frozen=True, slots=True)
+class WarRoomSetup:
+    """What opening the war room achieved; None where a step failed."""
+
+    invited: list[str] | None
+    card_ts: str | None
+    announcement: tuple[str, str] | None
+    problems: tuple[str, ...]
 
 
-async def attach_announcement(
-    uow: UnitOfWorkFactory, incident_id: int, channel_id: str, ts: str, *, now: datetime
+async def record_war_room_setup(
+    uow: UnitOfWorkFactory, incident_id: int, setup: WarRoomSetup, *, now: datetime
 ) -> None:
+    """One transaction for every step after the channel: fewer writes competing with acks."""
     async with uow() as work:
-        await work.incidents.attach_announcement(incident_id, channel_id, ts)
-        await work.timeline.append(
-            incident_id,
-            TimelineKind.ANNOUNCED,
-            occurred_at=now,
-            actor=None,
-            text=f"Announced to stakeholders in <#{channel_id}>",
-            dedup_key="announced",
-        )
+        if setup.invited is not None:
+            invited = ", ".join(f"<@{user}>" for user in setup.invited) or "nobody"
+            await work.timeline.append(
+                incident_id,
+                TimelineKind.RESPONDERS_INVITED,
+                occurred_at=now,
+                actor=None,
+                text=f"Invited {invited}",
+                dedup_key="responders_invited",
+            )
+        if setup.card_ts is not None:
+            await work.incidents.attach_card(incident_id, setup.card_ts)
+            await work.timeline.append(
+                incident_id,
+                TimelineKind.CARD_POSTED,
+                occurred_at=now,
+                actor=None,
+                text="Incident card posted and pinned",
+                dedup_key="card_posted",
+            )
+        if setup.announcement is not None:
+            channel_id, ts = setup.announcement
+            await work.incidents.attach_announcement(incident_id, channel_id, ts)
+            await work.timeline.append(
+                incident_id,
+                TimelineKind.ANNOUNCED,
+                occurred_at=now,
+                actor=None,
+                text=f"Announced to stakeholders in <#{channel_id}>",
+                dedup_key="announced",
+            )
+        for index, problem in enumerate(setup.problems):
+            await work.timeline.append(
+                incident_id,
+                TimelineKind.PROBLEM,
+                occurred_at=now,
+                actor=None,
+                text=problem,
+                dedup_key=f"problem:declare:{index}",
+            )
         await work.commit()
 
 
 async def find_by_channel(uow: UnitOfWorkFactory, channel_id: str) -> Incident | None:
-    async with uow() as work:
+    async with uow(write=False) as work:
         return await work.incidents.get_by_channel(channel_id)
 
 
 async def slack_refs(uow: UnitOfWorkFactory, incident_id: int) -> SlackRefs:
-    async with uow() as work:
+    async with uow(write=False) as work:
         return await work.incidents.slack_refs(incident_id)
 
 
 async def recent_open(uow: UnitOfWorkFactory, limit: int) -> tuple[Sequence[Incident], int]:
     """The ``limit`` newest open incidents, and how many are open in all."""
-    async with uow() as work:
+    async with uow(write=False) as work:
         return await work.incidents.list_recent_open(limit), await work.incidents.count_open()

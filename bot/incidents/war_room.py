@@ -160,40 +160,35 @@ async def open_war_room(services: Services, incident: Incident, requester: Reque
             render_declared(services.templates.declared, incident, severity),
         ),
     )
-    now = utcnow()
-
+    invited_users: list[str] | None = None
     failures = _outcome(invited)
     if isinstance(failures, SlackUnavailable):
         problems.append(f"Could not invite responders ({failures.error}).")
     else:
         assert isinstance(failures, list)
         skipped = {failure.user_id for failure in failures}
-        for failure in failures:
-            problems.append(f"Could not invite {mention(failure.user_id)} ({failure.error}).")
-        joined = [user for user in invitees if user not in skipped]
-        await service.record(
-            uow,
-            incident.id,
-            TimelineKind.RESPONDERS_INVITED,
-            "Invited " + (", ".join(mention(user) for user in joined) or "nobody"),
-            now=now,
-            dedup_key="responders_invited",
+        problems.extend(
+            f"Could not invite {mention(failure.user_id)} ({failure.error})."
+            for failure in failures
         )
+        invited_users = [user for user in invitees if user not in skipped]
     topic_result = _outcome(topic)
     if isinstance(topic_result, SlackUnavailable):
         problems.append(f"Could not set the channel topic ({topic_result.error}).")
 
+    card_ts: str | None = None
     card_ref = _outcome(posted)
     if isinstance(card_ref, SlackUnavailable):
         problems.append(f"Could not post the incident card ({card_ref.error}).")
     else:
         assert isinstance(card_ref, tuple)
+        card_ts = card_ref[1]
         try:
-            await slack.pin(channel_id, card_ref[1])
+            await slack.pin(channel_id, card_ts)
         except SlackUnavailable as exc:
             problems.append(f"Could not pin the incident card ({exc.error}).")
-        await service.attach_card(uow, incident.id, card_ref[1], now=utcnow())
 
+    announcement: tuple[str, str] | None = None
     announcement_ref = _outcome(announced)
     if isinstance(announcement_ref, SlackUnavailable):
         problems.append(
@@ -202,17 +197,15 @@ async def open_war_room(services: Services, incident: Incident, requester: Reque
         )
     else:
         assert isinstance(announcement_ref, tuple)
-        await service.attach_announcement(uow, incident.id, *announcement_ref, now=utcnow())
+        announcement = announcement_ref
 
-    for index, problem in enumerate(problems):
-        await service.record(
-            uow,
-            incident.id,
-            TimelineKind.PROBLEM,
-            problem,
-            now=utcnow(),
-            dedup_key=f"problem:declare:{index}",
-        )
+    # The war room is ready; what follows is bookkeeping, off the critical path.
+    await service.record_war_room_setup(
+        uow,
+        incident.id,
+        service.WarRoomSetup(invited_users, card_ts, announcement, tuple(problems)),
+        now=utcnow(),
+    )
     if problems:
         notice = problems_notice(problems)
         try:

@@ -132,3 +132,19 @@ async def test_every_call_is_logged_with_its_outcome(
     ]
     assert all(r.status == 200 and r.team_id == "T0001" for r in records)
     assert records[0].at <= records[1].at
+
+
+async def test_app_level_token_opens_socket_mode_and_nothing_else(
+    server: EmulatorServer, emulator: SlackEmulator
+) -> None:
+    emulator.default_workspace.app_token = "xapp-1-test"
+    client = AsyncWebClient(token="xapp-1-test", base_url=server.api_url)
+    opened = await client.apps_connections_open(app_token="xapp-1-test")
+    assert str(opened["url"]).startswith("ws://127.0.0.1:")
+    with pytest.raises(SlackApiError) as refused:
+        await client.auth_test()
+    assert refused.value.response["error"] == "not_allowed_token_type"
+    stranger = AsyncWebClient(token="xapp-1-unknown", base_url=server.api_url)
+    with pytest.raises(SlackApiError) as unknown:
+        await stranger.apps_connections_open(app_token="xapp-1-unknown")
+    assert unknown.value.response["error"] == "invalid_auth"

@@ -144,3 +144,26 @@ async def test_event_ids_are_first_delivery_once(uow: UnitOfWorkFactory) -> None
     async with uow() as work:
         after_commit = await work.events.first_delivery("Ev0001")
     assert (first, again, other, after_commit) == (True, False, True, False)
+
+
+async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(engine: AsyncEngine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    async with engine.connect() as connection:
+        mode = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+        timeout = (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar()
+    assert (mode, timeout) == ("wal", 5000)
+
+
+async def test_readers_are_not_blocked_by_a_writer(
+    engine: AsyncEngine, uow: UnitOfWorkFactory
+) -> None:
+    public_id = await declare(uow, "API down")
+    async with uow() as writer:
+        await writer.incidents.add(
+            title="in flight", severity="sev2", declared_by="U1", declared_at=DECLARED
+        )
+        # The writer holds its transaction open; a reader still answers at once.
+        async with asyncio.timeout(1), uow(write=False) as reader:
+            assert await reader.incidents.get_by_public_id(public_id) is not None
+        await writer.commit()

@@ -22,7 +22,6 @@ def upgrade() -> None:
     op.create_table(
         "incidents",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("public_id", sa.String(length=32), nullable=False),
         sa.Column("declared_on", sa.Date(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
@@ -46,7 +45,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_incidents")),
         sa.UniqueConstraint("channel_id", name=op.f("uq_incidents_channel_id")),
         sa.UniqueConstraint("declared_on", "number", name="uq_incidents_day_number"),
-        sa.UniqueConstraint("public_id", name=op.f("uq_incidents_public_id")),
     )
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_incidents_status"), ["status"], unique=False)

@@ -1,0 +1,1 @@
+"""Benchmarks: Klaxon measured against the Slack emulator on loopback, beside a reference."""

@@ -1,0 +1,109 @@
+"""What every benchmark needs: processes on loopback, signed requests, percentiles."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import statistics
+import sys
+import time
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+
+from slack_emulator.signing import signed_headers
+
+SIGNING_SECRET = "bench-signing-secret-7d2e"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def percentile(samples: Sequence[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary_ms(samples: Sequence[float]) -> dict[str, float]:
+    return {
+        "p50": percentile(samples, 0.5) * 1000,
+        "p95": percentile(samples, 0.95) * 1000,
+        "p99": percentile(samples, 0.99) * 1000,
+        "mean": statistics.fmean(samples) * 1000,
+    }
+
+
+def slash_body(text: str, *, user_id: str, channel_id: str, response_url: str = "") -> str:
+    return urlencode(
+        {
+            "token": "bench",
+            "team_id": "T0001",
+            "team_domain": "emulated",
+            "channel_id": channel_id,
+            "channel_name": "general",
+            "user_id": user_id,
+            "user_name": "bench",
+            "command": "/incident",
+            "text": text,
+            "api_app_id": "A00APP0001",
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+        }
+    )
+
+
+async def post_signed(session: aiohttp.ClientSession, url: str, body: str) -> tuple[int, float]:
+    """Send one signed request; return its status and the seconds until the full answer."""
+    headers = signed_headers(SIGNING_SECRET, body)
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    started = time.perf_counter()
+    async with session.post(url, data=body.encode(), headers=headers) as response:
+        await response.read()
+        return response.status, time.perf_counter() - started
+
+
+async def wait_healthy(session: aiohttp.ClientSession, base_url: str, within: float = 30) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with contextlib.suppress(aiohttp.ClientError):
+            async with session.get(base_url + "/healthz") as response:
+                if response.status == 200:
+                    return
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"{base_url} did not become healthy")
+
+
+@contextlib.asynccontextmanager
+async def process(
+    args: Sequence[str], env: dict[str, str], port: int, session: aiohttp.ClientSession
+) -> AsyncIterator[str]:
+    """Run ``python args...`` until the block ends; yields its base URL once healthy."""
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), **env}
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *args,
+        env=full_env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        await wait_healthy(session, base_url)
+        yield base_url
+    finally:
+        if child.returncode is None:
+            child.terminate()
+            try:
+                await asyncio.wait_for(child.wait(), timeout=15)
+            except TimeoutError:
+                child.kill()
+                await child.wait()
