@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
@@ -24,17 +23,6 @@ from bot.domain.incident import (
     parse_public_id,
 )
 from storage.models import Base, IncidentRow, ProcessedEventRow, TimelineEntryRow
-
-
-@dataclass(frozen=True, slots=True)
-class SlackRefs:
-    """Where an incident lives in Slack, so that renders update messages in place."""
-
-    channel_id: str | None
-    card_ts: str | None
-    announcement_channel_id: str | None
-    announcement_ts: str | None
-
 
 # Two declares racing for the day's next number: the loser retries with the number after.
 _NUMBERING_ATTEMPTS = 20
@@ -194,15 +182,6 @@ class IncidentRepository:
 
     async def attach_announcement(self, incident_id: int, channel_id: str, ts: str) -> None:
         await self._update(incident_id, announcement_channel_id=channel_id, announcement_ts=ts)
-
-    async def slack_refs(self, incident_id: int) -> SlackRefs:
-        row = await self._session.get_one(IncidentRow, incident_id)
-        return SlackRefs(
-            channel_id=row.channel_id,
-            card_ts=row.card_ts,
-            announcement_channel_id=row.announcement_channel_id,
-            announcement_ts=row.announcement_ts,
-        )
 
     async def list_recent_open(self, limit: int) -> Sequence[Incident]:
         open_statuses = [status.value for status in IncidentStatus if status.is_open]

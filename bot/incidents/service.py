@@ -8,7 +8,6 @@ from datetime import datetime
 
 from bot.domain.declaration import Declaration
 from bot.domain.incident import Incident, TimelineKind
-from storage.repositories import SlackRefs
 from storage.unit_of_work import UnitOfWorkFactory
 
 
@@ -146,11 +145,6 @@ async def record_war_room_setup(
 async def find_by_channel(uow: UnitOfWorkFactory, channel_id: str) -> Incident | None:
     async with uow(write=False) as work:
         return await work.incidents.get_by_channel(channel_id)
-
-
-async def slack_refs(uow: UnitOfWorkFactory, incident_id: int) -> SlackRefs:
-    async with uow(write=False) as work:
-        return await work.incidents.slack_refs(incident_id)
 
 
 async def recent_open(uow: UnitOfWorkFactory, limit: int) -> tuple[Sequence[Incident], int]:

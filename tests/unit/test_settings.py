@@ -4,22 +4,6 @@ from bot.errors import ConfigError
 from bot.settings import load_settings
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "SLACK_BOT_TOKEN",
-        "SLACK_SIGNING_SECRET",
-        "SLACK_APP_TOKEN",
-        "SLACK_API_URL",
-        "DATABASE_URL",
-        "PORT",
-        "KLAXON_CONFIG",
-        "KLAXON_HOST",
-        "KLAXON_LOG_LEVEL",
-    ):
-        monkeypatch.delenv(name, raising=False)
-
-
 def settings(**values: object):  # type: ignore[no-untyped-def]
     return load_settings(_env_file=None, **values)
 
