@@ -25,6 +25,7 @@ from storage.database import create_engine, session_factory
 from storage.unit_of_work import UnitOfWorkFactory
 
 SECRET = "error-test-secret"
+FailingApp = tuple[AsyncApp, Services, SlackEmulator]
 
 
 async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
@@ -32,7 +33,7 @@ async def authorize(enterprise_id: str | None, team_id: str | None) -> Authorize
 
 
 @pytest.fixture
-async def failing_app() -> AsyncIterator[tuple[AsyncApp, Services, SlackEmulator]]:
+async def failing_app() -> AsyncIterator[FailingApp]:
     emulator = SlackEmulator(signing_secret=SECRET)
     async with emulator.run() as server:
         engine = create_engine("sqlite+aiosqlite:///:memory:")
@@ -90,7 +91,7 @@ def command(name: str) -> str:
     )
 
 
-async def test_refusal_in_a_command_is_an_escaped_ephemeral(failing_app) -> None:  # type: ignore[no-untyped-def]
+async def test_refusal_in_a_command_is_an_escaped_ephemeral(failing_app: FailingApp) -> None:
     app, _, _ = failing_app
     response = await app.async_dispatch(request(command("/refuse")))
     assert response.status == 200
@@ -102,8 +103,8 @@ async def test_refusal_in_a_command_is_an_escaped_ephemeral(failing_app) -> None
 
 
 async def test_crash_in_a_command_gets_an_error_id_and_no_details(
-    failing_app,
-    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
+    failing_app: FailingApp,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     app, _, _ = failing_app
     response = await app.async_dispatch(request(command("/crash")))
@@ -115,7 +116,9 @@ async def test_crash_in_a_command_gets_an_error_id_and_no_details(
     assert any(error_id in record.getMessage() for record in caplog.records)
 
 
-async def test_crash_in_a_form_replaces_the_form_with_the_explanation(failing_app) -> None:  # type: ignore[no-untyped-def]
+async def test_crash_in_a_form_replaces_the_form_with_the_explanation(
+    failing_app: FailingApp,
+) -> None:
     app, _, _ = failing_app
     payload = {
         "type": "view_submission",
@@ -129,7 +132,7 @@ async def test_crash_in_a_form_replaces_the_form_with_the_explanation(failing_ap
     assert "error id" in json.dumps(body["view"])
 
 
-async def test_crash_on_a_button_is_explained_through_response_url(failing_app) -> None:  # type: ignore[no-untyped-def]
+async def test_crash_on_a_button_is_explained_through_response_url(failing_app: FailingApp) -> None:
     app, services, emulator = failing_app
     ws = emulator.default_workspace
     ws.add_user("u", user_id="U0PRESSER1")
