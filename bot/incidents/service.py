@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.domain.declaration import Declaration
 from bot.domain.incident import Incident, TimelineKind
-from storage.unit_of_work import UnitOfWorkFactory
+from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 async def declare(
@@ -68,18 +68,37 @@ async def record(
         await work.commit()
 
 
+async def _system_entry(
+    work: UnitOfWork,
+    incident_id: int,
+    kind: TimelineKind,
+    text: str,
+    *,
+    now: datetime,
+    dedup_key: str | None = None,
+) -> None:
+    """One of Klaxon's own steps; each is recorded once, so re-running a flow is harmless."""
+    await work.timeline.append(
+        incident_id,
+        kind,
+        occurred_at=now,
+        actor=None,
+        text=text,
+        dedup_key=dedup_key or kind.value,
+    )
+
+
 async def attach_war_room(
     uow: UnitOfWorkFactory, incident_id: int, channel_id: str, channel_name: str, *, now: datetime
 ) -> None:
     async with uow() as work:
         await work.incidents.attach_channel(incident_id, channel_id, channel_name)
-        await work.timeline.append(
+        await _system_entry(
+            work,
             incident_id,
             TimelineKind.WAR_ROOM_OPENED,
-            occurred_at=now,
-            actor=None,
-            text=f"War room #{channel_name} opened",
-            dedup_key="war_room_opened",
+            f"War room #{channel_name} opened",
+            now=now,
         )
         await work.commit()
 
@@ -101,42 +120,35 @@ async def record_war_room_setup(
     async with uow() as work:
         if setup.invited is not None:
             invited = ", ".join(f"<@{user}>" for user in setup.invited) or "nobody"
-            await work.timeline.append(
-                incident_id,
-                TimelineKind.RESPONDERS_INVITED,
-                occurred_at=now,
-                actor=None,
-                text=f"Invited {invited}",
-                dedup_key="responders_invited",
+            await _system_entry(
+                work, incident_id, TimelineKind.RESPONDERS_INVITED, f"Invited {invited}", now=now
             )
         if setup.card_ts is not None:
             await work.incidents.attach_card(incident_id, setup.card_ts)
-            await work.timeline.append(
+            await _system_entry(
+                work,
                 incident_id,
                 TimelineKind.CARD_POSTED,
-                occurred_at=now,
-                actor=None,
-                text="Incident card posted and pinned",
-                dedup_key="card_posted",
+                "Incident card posted and pinned",
+                now=now,
             )
         if setup.announcement is not None:
             channel_id, ts = setup.announcement
             await work.incidents.attach_announcement(incident_id, channel_id, ts)
-            await work.timeline.append(
+            await _system_entry(
+                work,
                 incident_id,
                 TimelineKind.ANNOUNCED,
-                occurred_at=now,
-                actor=None,
-                text=f"Announced to stakeholders in <#{channel_id}>",
-                dedup_key="announced",
+                f"Announced to stakeholders in <#{channel_id}>",
+                now=now,
             )
         for index, problem in enumerate(setup.problems):
-            await work.timeline.append(
+            await _system_entry(
+                work,
                 incident_id,
                 TimelineKind.PROBLEM,
-                occurred_at=now,
-                actor=None,
-                text=problem,
+                problem,
+                now=now,
                 dedup_key=f"problem:declare:{index}",
             )
         await work.commit()

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utcnow
 from bot.domain.incident import TimelineKind
@@ -57,9 +58,8 @@ class Scenario:
         return reply
 
     async def incidents(self) -> list[IncidentRow]:
-        async with self.bot.klaxon.engine.connect() as connection:
-            rows = await connection.execute(select(IncidentRow).order_by(IncidentRow.id))
-            return list(rows.all())  # type: ignore[arg-type]
+        async with AsyncSession(self.bot.klaxon.engine) as session:
+            return list(await session.scalars(select(IncidentRow).order_by(IncidentRow.id)))
 
     async def timeline_kinds(self, incident_id: int) -> list[str]:
         async with self.bot.klaxon.engine.connect() as connection:
