@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import handlers
 from bot.config import KlaxonConfig
 from bot.errors import ConfigError, SlackUnavailable
+from bot.incidents.projection import Projections
+from bot.incidents.user_groups import UserGroups
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack_gateway import TOKEN_ERRORS, SlackGateway
@@ -82,12 +84,16 @@ class Klaxon:
             settings.slack_bot_token.get_secret_value(), settings.slack_api_url
         )
         self.tasks = BackgroundTasks()
+        unit_of_work = UnitOfWorkFactory(session_factory(self.engine))
+        templates = load_templates(config.templates.directory)
         self.services = Services(
             config=config,
-            unit_of_work=UnitOfWorkFactory(session_factory(self.engine)),
+            unit_of_work=unit_of_work,
             slack=self.gateway,
             tasks=self.tasks,
-            templates=load_templates(config.templates.directory),
+            templates=templates,
+            projections=Projections(config, unit_of_work, self.gateway, self.tasks, templates),
+            user_groups=UserGroups(self.gateway),
         )
         self.bolt = build_bolt_app(settings, self.gateway, self.services)
 

@@ -167,14 +167,19 @@ class BusinessHours(_Strict):
 
 
 class Permissions(_Strict):
-    """Who may do what. Each list holds principals or Slack user / user group ids."""
+    """Who may do what. Each list holds principals or Slack user / user group ids.
 
-    resolve: tuple[Principal | SlackTarget, ...] = ("commander", "declarer", "role_holders")
-    change_severity: tuple[Principal | SlackTarget, ...] = (
-        "commander",
-        "declarer",
-        "role_holders",
-    )
+    Declaring, acknowledging, raising the severity, moving between open statuses, assigning
+    roles and posting updates are open to anyone: at 3 a.m. nobody should wait for a grant.
+    """
+
+    # Resolving, reopening and closing.
+    resolve: tuple[Principal | SlackTarget, ...] = ("commander", "declarer")
+    # Lowering the severity; raising it is open to anyone.
+    change_severity: tuple[Principal | SlackTarget, ...] = ("commander", "declarer")
+    # Taking the Incident Commander role from the person who holds it (handoff).
+    reassign_commander: tuple[Principal | SlackTarget, ...] = ("commander", "declarer")
+    # May do everything above, on every incident.
     admins: tuple[SlackTarget, ...] = ()
 
 

@@ -21,7 +21,15 @@ class ConfigError(KlaxonError):
 
 
 class UserFacingError(KlaxonError):
-    """A refusal whose message is safe and useful to show to the Slack user who asked."""
+    """A refusal whose message is safe and useful to show to the Slack user who asked.
+
+    The message is plain text and is escaped when shown. ``mrkdwn``, when given, is the same
+    message already formatted for Slack (with mentions built by Klaxon, never user text).
+    """
+
+    def __init__(self, message: str, *, mrkdwn: str | None = None) -> None:
+        super().__init__(message)
+        self.mrkdwn = mrkdwn
 
 
 class InvalidInput(UserFacingError):

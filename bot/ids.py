@@ -11,6 +11,18 @@ class ActionId(enum.StrEnum):
     CHANGE_SEVERITY = "incident_change_severity"
     ASSIGN_ROLE = "incident_assign_role"
     POST_UPDATE = "incident_post_update"
+    REOPEN = "incident_reopen"
+    PICK_COMMANDER = "incident_pick_commander"
+    RESOLVE_SUMMARY = "resolve_summary_input"
+    RESOLVE_ROOT_CAUSE = "resolve_root_cause_input"
+    UPDATE_STATUS = "update_status_select"
+    UPDATE_SUMMARY = "update_summary_input"
+    UPDATE_IMPACT = "update_impact_input"
+    UPDATE_WORKAROUND = "update_workaround_input"
+    UPDATE_NEXT_STEPS = "update_next_steps_input"
+    UPDATE_ETA = "update_eta_input"
+    ROLE_ROLE = "role_role_select"
+    ROLE_USER = "role_user_select"
     DECLARE_TITLE = "declare_title_input"
     DECLARE_SEVERITY = "declare_severity_select"
     DECLARE_DESCRIPTION = "declare_description_input"
@@ -23,17 +35,33 @@ class BlockId(enum.StrEnum):
     DECLARE_SEVERITY = "declare_severity"
     DECLARE_DESCRIPTION = "declare_description"
     DECLARE_SERVICE = "declare_service"
+    RESOLVE_SUMMARY = "resolve_summary"
+    RESOLVE_ROOT_CAUSE = "resolve_root_cause"
+    UPDATE_STATUS = "update_status"
+    UPDATE_SUMMARY = "update_summary"
+    UPDATE_IMPACT = "update_impact"
+    UPDATE_WORKAROUND = "update_workaround"
+    UPDATE_NEXT_STEPS = "update_next_steps"
+    UPDATE_ETA = "update_eta"
+    ROLE_ROLE = "role_role"
+    ROLE_USER = "role_user"
 
 
 class CallbackId(enum.StrEnum):
     DECLARE_MODAL = "declare_incident"
     ADD_TO_TIMELINE = "add_to_timeline"
+    RESOLVE_MODAL = "resolve_incident"
+    UPDATE_MODAL = "post_incident_update"
+    ROLE_MODAL = "assign_incident_role"
 
 
+# Every interactive element the incident card can carry, in any state.
 CARD_BUTTONS: tuple[ActionId, ...] = (
     ActionId.ACKNOWLEDGE,
     ActionId.RESOLVE,
     ActionId.CHANGE_SEVERITY,
     ActionId.ASSIGN_ROLE,
     ActionId.POST_UPDATE,
+    ActionId.REOPEN,
+    ActionId.PICK_COMMANDER,
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import KlaxonConfig
+from bot.incidents.projection import Projections
+from bot.incidents.user_groups import UserGroups
 from bot.slack_gateway import SlackGateway
 from bot.tasks import BackgroundTasks
 from message_templates.catalog import Templates
@@ -18,3 +20,5 @@ class Services:
     slack: SlackGateway
     tasks: BackgroundTasks
     templates: Templates
+    projections: Projections
+    user_groups: UserGroups

@@ -188,6 +188,13 @@ class SlackGateway:
     async def set_topic(self, channel_id: str, topic: str) -> None:
         await self.call("conversations.setTopic", channel=channel_id, topic=topic)
 
+    async def archive(self, channel_id: str) -> None:
+        try:
+            await self.call("conversations.archive", channel=channel_id)
+        except SlackUnavailable as exc:
+            if exc.error != "already_archived":
+                raise
+
     async def join(self, channel: str) -> str:
         data = await self.call("conversations.join", channel=channel)
         return str((data.get("channel") or {}).get("id", channel))

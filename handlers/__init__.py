@@ -5,7 +5,15 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from handlers import card_actions, commands, declare, errors, events, shortcuts
+from handlers import (
+    card_actions,
+    commands,
+    declare,
+    errors,
+    events,
+    lifecycle_forms,
+    shortcuts,
+)
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -14,5 +22,6 @@ def register(app: AsyncApp, services: Services) -> None:
     commands.register(app, services)
     declare.register(app, services)
     card_actions.register(app, services)
+    lifecycle_forms.register(app, services)
     shortcuts.register(app, services)
     events.register(app)

@@ -18,16 +18,16 @@ from bot.commands import (
 from bot.incidents import service
 from bot.services import Services
 from handlers.declare import declare_command
+from handlers.lifecycle_commands import LIFECYCLE_SUBCOMMANDS, lifecycle_command
 from handlers.payloads import SlashCommand, parse
 from message_templates.help import COMMAND, help_message
-from message_templates.incident_card import incident_card
 from message_templates.message import Message
 from message_templates.mrkdwn import inline_code
 from message_templates.replies import MAX_LISTED, open_incidents
 
 # Subcommands whose feature has shipped; help marks the others as coming soon.
 AVAILABLE: frozenset[SubcommandName] = frozenset(
-    {SubcommandName.HELP, SubcommandName.DECLARE, SubcommandName.LIST, SubcommandName.STATUS}
+    {SubcommandName.HELP, SubcommandName.DECLARE, SubcommandName.LIST} | LIFECYCLE_SUBCOMMANDS
 )
 
 
@@ -57,24 +57,6 @@ async def _list(services: Services) -> Message:
     return open_incidents(incidents, total, services.config.severities, utcnow())
 
 
-async def _status(services: Services, command: SlashCommand, arguments: str) -> Message:
-    incident = await service.find_by_channel(services.unit_of_work, command.channel_id)
-    if incident is None:
-        return Message(
-            text=f"This channel is not a war room. `{COMMAND} list` shows open incidents.",
-            blocks=(),
-        )
-    if arguments:
-        return Message(
-            text=(
-                "Changing the status is not available in this version of Klaxon yet; "
-                f"`{COMMAND} status` alone shows the incident card."
-            ),
-            blocks=(),
-        )
-    return incident_card(incident, services.config.severities[incident.severity])
-
-
 def register(app: AsyncApp, services: Services) -> None:
     async def on_incident(ack: AsyncAck, command: dict[str, Any]) -> None:
         request = parse(SlashCommand, command)
@@ -87,8 +69,9 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         elif subcommand.name is SubcommandName.LIST:
             reply = await _list(services)
-        elif subcommand.name is SubcommandName.STATUS:
-            reply = await _status(services, request, typed.arguments)
+        elif subcommand.name in LIFECYCLE_SUBCOMMANDS:
+            await lifecycle_command(ack, services, request, subcommand.name, typed.arguments)
+            return
         else:
             reply = _not_yet(subcommand.name)
         await ack(**reply.ephemeral())

@@ -22,7 +22,7 @@ from bot.ids import ActionId, BlockId, CallbackId
 from bot.incidents import service
 from bot.incidents.war_room import Requester, open_war_room
 from bot.services import Services
-from handlers.payloads import DeclareOrigin, SlashCommand
+from handlers.payloads import DeclareOrigin, SlashCommand, view_value
 from message_templates.declare_modal import declare_modal, declaring_view
 from message_templates.message import Message
 from message_templates.replies import declaring
@@ -79,10 +79,7 @@ async def declare_command(
 
 
 def _value(values: dict[str, Any], block: BlockId, action: ActionId) -> str:
-    element = (values.get(block.value) or {}).get(action.value) or {}
-    if "selected_option" in element:
-        return str((element.get("selected_option") or {}).get("value") or "")
-    return str(element.get("value") or "")
+    return view_value(values, block.value, action.value)
 
 
 def _form_errors(values: dict[str, Any], services: Services) -> dict[str, str]:

@@ -31,7 +31,7 @@ def _json(response: BoltResponse, body: dict[str, Any]) -> None:
 
 def _explain(error: Exception) -> str:
     if isinstance(error, UserFacingError):
-        return escape(str(error))
+        return error.mrkdwn or escape(str(error))
     error_id = uuid.uuid4().hex[:8]
     logger.error("unhandled error %s", error_id, exc_info=error)
     return (

@@ -31,9 +31,19 @@ class ActionUser(_Payload):
     id: str
 
 
+class SelectedOption(_Payload):
+    value: str
+
+
 class Action(_Payload):
     action_id: str
     value: str | None = None
+    selected_option: SelectedOption | None = None
+    selected_user: str | None = None
+
+
+class ActionChannel(_Payload):
+    id: str
 
 
 class BlockActions(_Payload):
@@ -41,6 +51,14 @@ class BlockActions(_Payload):
     actions: list[Action]
     response_url: str | None = None
     trigger_id: str | None = None
+    channel: ActionChannel | None = None
+
+
+class IncidentForm(_Payload):
+    """Carried through a lifecycle form in ``private_metadata``: which incident, from where."""
+
+    incident: str
+    channel_id: str | None = None
 
 
 class DeclareOrigin(_Payload):
@@ -56,3 +74,15 @@ def parse(model: type[Model], payload: Any) -> Model:
         raise InvalidInput(
             "Slack sent Klaxon a request it could not read; please try again."
         ) from None
+
+
+def view_value(values: dict[str, Any], block: str, action: str) -> str:
+    """What the user entered or picked in one input of a submitted form ("" when nothing)."""
+    element = (values.get(block) or {}).get(action) or {}
+    if not isinstance(element, dict):
+        return ""
+    if "selected_option" in element:
+        return str((element.get("selected_option") or {}).get("value") or "")
+    if "selected_user" in element:
+        return str(element.get("selected_user") or "")
+    return str(element.get("value") or "")

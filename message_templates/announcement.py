@@ -24,6 +24,8 @@ DECLARED_VARIABLES = frozenset(
         "commander",
         "war_room",
         "ack_target",
+        "status",
+        "acknowledged",
     }
 )
 
@@ -40,6 +42,8 @@ _WORST_CASE = {
     "commander": "<@U0123456789>",
     "war_room": "<#C0123456789>",
     "ack_target": "next business day",
+    "status": "Investigating",
+    "acknowledged": "by <@U0123456789> <!date^1700000000^{date_short_pretty} {time}|2023-11-14>",
 }
 
 
@@ -60,6 +64,12 @@ def declared_values(incident: Incident, severity: Severity) -> dict[str, str]:
         "commander": mention(incident.roles.get(IncidentRole.COMMANDER)),
         "war_room": channel_link(incident.channel_id),
         "ack_target": ack_target(severity.ack_target),
+        "status": incident.status.value.capitalize(),
+        "acknowledged": (
+            f"by {mention(incident.acknowledged_by)} {slack_date(incident.acknowledged_at)}"
+            if incident.acknowledged_at is not None
+            else "_Not yet_"
+        ),
     }
 
 

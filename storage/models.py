@@ -84,6 +84,14 @@ class IncidentRow(Base):
     card_ts: Mapped[str | None] = mapped_column(String(32))
     announcement_channel_id: Mapped[str | None] = mapped_column(String(32))
     announcement_ts: Mapped[str | None] = mapped_column(String(32))
+    # The latest status update's summary: what the card and scheduled updates show.
+    summary: Mapped[str] = mapped_column(Text, default="")
+    update_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_update_at: Mapped[datetime | None]
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    root_cause: Mapped[str] = mapped_column(Text, default="")
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+    closed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
     # Bumped by every update; a conditional UPDATE on it turns racing writers into one winner.
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -97,7 +105,11 @@ class IncidentRow(Base):
 
 class IncidentRoleRow(Base):
     __tablename__ = "incident_roles"
-    __table_args__ = (UniqueConstraint("incident_id", "role", name="uq_incident_roles_role"),)
+    # Several Subject Matter Experts may serve at once; the single-holder roles are kept single
+    # by the lifecycle service, under the incident's version check.
+    __table_args__ = (
+        UniqueConstraint("incident_id", "role", "user_id", name="uq_incident_roles_holder"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +22,13 @@ from bot.domain.incident import (
     format_public_id,
     parse_public_id,
 )
-from storage.models import Base, IncidentRow, ProcessedEventRow, TimelineEntryRow
+from storage.models import (
+    Base,
+    IncidentRoleRow,
+    IncidentRow,
+    ProcessedEventRow,
+    TimelineEntryRow,
+)
 
 # Two declares racing for the day's next number: the loser retries with the number after.
 _NUMBERING_ATTEMPTS = 20
@@ -42,7 +48,7 @@ async def insert_ignoring_duplicates(
     return result.rowcount == 1
 
 
-def _to_incident(row: IncidentRow) -> Incident:
+def to_incident(row: IncidentRow) -> Incident:
     return Incident(
         id=row.id,
         public_id=format_public_id(row.declared_on, row.number),
@@ -59,7 +65,27 @@ def _to_incident(row: IncidentRow) -> Incident:
         acknowledged_at=row.acknowledged_at,
         resolved_by=row.resolved_by,
         resolved_at=row.resolved_at,
-        roles={IncidentRole(role.role): role.user_id for role in row.roles},
+        closed_by=row.closed_by,
+        closed_at=row.closed_at,
+        roles={
+            IncidentRole(role.role): role.user_id
+            for role in row.roles
+            if role.role != IncidentRole.SUBJECT_MATTER_EXPERT
+        },
+        experts=tuple(
+            role.user_id
+            for role in sorted(row.roles, key=lambda role: role.id or 0)
+            if role.role == IncidentRole.SUBJECT_MATTER_EXPERT
+        ),
+        summary=row.summary,
+        update_count=row.update_count,
+        last_update_at=row.last_update_at,
+        resolution=row.resolution,
+        root_cause=row.root_cause,
+        card_ts=row.card_ts,
+        announcement_channel_id=row.announcement_channel_id,
+        announcement_ts=row.announcement_ts,
+        version=row.version,
     )
 
 
@@ -147,7 +173,7 @@ class IncidentRepository:
 
     async def get(self, incident_id: int) -> Incident | None:
         row = await self._session.get(IncidentRow, incident_id)
-        return _to_incident(row) if row else None
+        return to_incident(row) if row else None
 
     async def get_by_public_id(self, public_id: str) -> Incident | None:
         parsed = parse_public_id(public_id)
@@ -157,13 +183,13 @@ class IncidentRepository:
         row = await self._session.scalar(
             select(IncidentRow).where(IncidentRow.declared_on == day, IncidentRow.number == number)
         )
-        return _to_incident(row) if row else None
+        return to_incident(row) if row else None
 
     async def get_by_channel(self, channel_id: str) -> Incident | None:
         row = await self._session.scalar(
             select(IncidentRow).where(IncidentRow.channel_id == channel_id)
         )
-        return _to_incident(row) if row else None
+        return to_incident(row) if row else None
 
     async def list_open(self) -> Sequence[Incident]:
         open_statuses = [status.value for status in IncidentStatus if status.is_open]
@@ -172,7 +198,7 @@ class IncidentRepository:
             .where(IncidentRow.status.in_(open_statuses))
             .order_by(IncidentRow.declared_at)
         )
-        return [_to_incident(row) for row in rows]
+        return [to_incident(row) for row in rows]
 
     async def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None:
         await self._update(incident_id, channel_id=channel_id, channel_name=channel_name)
@@ -191,7 +217,7 @@ class IncidentRepository:
             .order_by(IncidentRow.declared_at.desc(), IncidentRow.id.desc())
             .limit(limit)
         )
-        return [_to_incident(row) for row in rows]
+        return [to_incident(row) for row in rows]
 
     async def count_open(self) -> int:
         open_statuses = [status.value for status in IncidentStatus if status.is_open]
@@ -201,6 +227,53 @@ class IncidentRepository:
             .where(IncidentRow.status.in_(open_statuses))
         )
         return int(total or 0)
+
+    async def get_fresh(self, incident_id: int) -> Incident | None:
+        """Like :meth:`get`, but re-read even if this session has the row already."""
+        row = await self._session.get(IncidentRow, incident_id, populate_existing=True)
+        if row is not None:
+            await self._session.refresh(row, ["roles"])
+        return to_incident(row) if row else None
+
+    async def update_if_unchanged(self, incident: Incident, **values: Any) -> bool:
+        """Apply ``values`` only if nobody changed the incident since it was read.
+
+        The conditional UPDATE is what makes racing writers (two people pressing Resolve, two
+        replicas) produce one outcome: the loser updates no row, re-reads and decides again.
+        """
+        statement = (
+            update(IncidentRow)
+            .where(IncidentRow.id == incident.id, IncidentRow.version == incident.version)
+            .values(**values, version=IncidentRow.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        result = cast("CursorResult[Any]", await self._session.execute(statement))
+        return result.rowcount == 1
+
+    async def assign_role(
+        self, incident_id: int, role: IncidentRole, user_id: str, *, by: str, at: datetime
+    ) -> None:
+        """Give ``role`` to ``user_id``; the single-holder roles lose their previous holder."""
+        if role is not IncidentRole.SUBJECT_MATTER_EXPERT:
+            await self.clear_role(incident_id, role)
+        await insert_ignoring_duplicates(
+            self._session,
+            IncidentRoleRow,
+            {
+                "incident_id": incident_id,
+                "role": role.value,
+                "user_id": user_id,
+                "assigned_by": by,
+                "assigned_at": at,
+            },
+        )
+
+    async def clear_role(self, incident_id: int, role: IncidentRole) -> None:
+        await self._session.execute(
+            delete(IncidentRoleRow).where(
+                IncidentRoleRow.incident_id == incident_id, IncidentRoleRow.role == role.value
+            )
+        )
 
     async def _update(self, incident_id: int, **values: Any) -> None:
         row = await self._session.get_one(IncidentRow, incident_id)

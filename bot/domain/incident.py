@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 
 class IncidentStatus(enum.StrEnum):
@@ -46,6 +46,9 @@ class TimelineKind(enum.StrEnum):
     ESCALATED = "escalated"
     RESOLVED = "resolved"
     REOPENED = "reopened"
+    CLOSED = "closed"
+    HANDOFF = "handoff"
+    ROLE_UNASSIGNED = "role_unassigned"
     MESSAGE = "message"
     REACTION = "reaction"
     PIN = "pin"
@@ -91,11 +94,54 @@ class Incident:
     acknowledged_at: datetime | None = None
     resolved_by: str | None = None
     resolved_at: datetime | None = None
+    closed_by: str | None = None
+    closed_at: datetime | None = None
+    # The single-holder roles; Subject Matter Experts, who may be several, are in ``experts``.
     roles: dict[IncidentRole, str] = field(default_factory=dict)
+    experts: tuple[str, ...] = ()
+    summary: str = ""
+    update_count: int = 0
+    last_update_at: datetime | None = None
+    resolution: str = ""
+    root_cause: str = ""
+    card_ts: str | None = None
+    announcement_channel_id: str | None = None
+    announcement_ts: str | None = None
+    # Bumped by every change; writers update only the version they read (optimistic locking).
+    version: int = 1
+
+    @property
+    def commander(self) -> str | None:
+        return self.roles.get(IncidentRole.COMMANDER)
+
+    @property
+    def role_holders(self) -> frozenset[str]:
+        return frozenset((*self.roles.values(), *self.experts))
+
+    @property
+    def time_to_acknowledge(self) -> timedelta | None:
+        """This incident's contribution to MTTA."""
+        if self.acknowledged_at is None:
+            return None
+        return self.acknowledged_at - self.declared_at
+
+    @property
+    def time_to_resolve(self) -> timedelta | None:
+        """This incident's contribution to MTTR."""
+        if self.resolved_at is None:
+            return None
+        return self.resolved_at - self.declared_at
 
 
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
+    """One fact in the incident's record.
+
+    The ``text`` of Klaxon's own (system) entries is mrkdwn that Klaxon built, with user text
+    already escaped and mentions such as ``<@U123>``; the text of captured messages is the
+    user's own and must be escaped wherever it is shown.
+    """
+
     id: int
     incident_id: int
     kind: TimelineKind

@@ -81,7 +81,7 @@ async def _create_channel(
     raise SlackUnavailable("conversations.create", "name_taken")
 
 
-async def _invitees(
+async def responders_to_invite(
     slack: SlackGateway, severity: Severity, declarer: str, problems: list[str]
 ) -> list[str]:
     users = [declarer, *(t for t in severity.responders if not t.startswith("S"))]
@@ -99,7 +99,8 @@ async def _invitees(
     return list(dict.fromkeys(users))
 
 
-async def _announce(slack: SlackGateway, channel: str, message: Message) -> tuple[str, str]:
+async def announce(slack: SlackGateway, channel: str, message: Message) -> tuple[str, str]:
+    """Post to the stakeholder channel, joining it first if the bot was never added."""
     try:
         return await slack.post_message(channel, message.text, message.blocks)
     except SlackUnavailable as exc:
@@ -131,7 +132,7 @@ async def open_war_room(services: Services, incident: Incident, requester: Reque
     try:
         (channel_id, channel_name), invitees = await asyncio.gather(
             _create_channel(slack, config.war_room, incident, severity),
-            _invitees(slack, severity, incident.declared_by, problems),
+            responders_to_invite(slack, severity, incident.declared_by, problems),
         )
     except SlackUnavailable as exc:
         logger.warning("%s: war room not created: %s", incident.public_id, exc)
@@ -148,17 +149,15 @@ async def open_war_room(services: Services, incident: Incident, requester: Reque
     await service.attach_war_room(uow, incident.id, channel_id, channel_name, now=utcnow())
     incident = dataclasses.replace(incident, channel_id=channel_id, channel_name=channel_name)
 
-    card = incident_card(incident, severity)
+    card = incident_card(incident, config.severities)
+    topic_text = channel_topic(incident, severity)
+    notice = render_declared(services.templates.declared, incident, severity)
     announcement_channel = config.announcements.channel
     invited, topic, posted, announced = await _settle(
         slack.invite(channel_id, invitees),
-        slack.set_topic(channel_id, channel_topic(incident, severity)),
+        slack.set_topic(channel_id, topic_text),
         slack.post_message(channel_id, card.text, card.blocks),
-        _announce(
-            slack,
-            announcement_channel,
-            render_declared(services.templates.declared, incident, severity),
-        ),
+        announce(slack, announcement_channel, notice),
     )
     invited_users: list[str] | None = None
     failures = _outcome(invited)
@@ -175,6 +174,8 @@ async def open_war_room(services: Services, incident: Incident, requester: Reque
     topic_result = _outcome(topic)
     if isinstance(topic_result, SlackUnavailable):
         problems.append(f"Could not set the channel topic ({topic_result.error}).")
+    else:
+        services.projections.remember_topic(channel_id, topic_text)
 
     card_ts: str | None = None
     card_ref = _outcome(posted)
@@ -183,6 +184,7 @@ async def open_war_room(services: Services, incident: Incident, requester: Reque
     else:
         assert isinstance(card_ref, tuple)
         card_ts = card_ref[1]
+        services.projections.remember_message(channel_id, card_ts, card)
         try:
             await slack.pin(channel_id, card_ts)
         except SlackUnavailable as exc:
@@ -198,6 +200,7 @@ async def open_war_room(services: Services, incident: Incident, requester: Reque
     else:
         assert isinstance(announcement_ref, tuple)
         announcement = announcement_ref
+        services.projections.remember_message(announcement[0], announcement[1], notice)
 
     # The war room is ready; what follows is bookkeeping, off the critical path.
     await service.record_war_room_setup(
@@ -206,10 +209,13 @@ async def open_war_room(services: Services, incident: Incident, requester: Reque
         service.WarRoomSetup(invited_users, card_ts, announcement, tuple(problems)),
         now=utcnow(),
     )
+    # Someone may have acknowledged (or more) while the war room was being opened: bring the
+    # card and the announcement up to date. Nothing is sent when they already are.
+    services.projections.refresh(incident.id)
     if problems:
-        notice = problems_notice(problems)
+        report = problems_notice(problems)
         try:
-            await slack.post_message(channel_id, notice.text, notice.blocks)
+            await slack.post_message(channel_id, report.text, report.blocks)
         except SlackUnavailable as exc:
             logger.warning(
                 "%s: could not report problems in the war room: %s", incident.public_id, exc

@@ -14,6 +14,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.config import load_config
 from bot.errors import InvalidInput
+from bot.incidents.projection import Projections
+from bot.incidents.user_groups import UserGroups
 from bot.services import Services
 from bot.slack_gateway import SlackGateway
 from bot.tasks import BackgroundTasks
@@ -38,12 +40,16 @@ async def failing_app() -> AsyncIterator[FailingApp]:
     async with emulator.run() as server:
         engine = create_engine("sqlite+aiosqlite:///:memory:")
         gateway = SlackGateway(emulator.default_workspace.bot_token, server.api_url)
+        config, tasks, templates = load_config(), BackgroundTasks(), load_templates(None)
+        unit_of_work = UnitOfWorkFactory(session_factory(engine))
         services = Services(
-            config=load_config(),
-            unit_of_work=UnitOfWorkFactory(session_factory(engine)),
+            config=config,
+            unit_of_work=unit_of_work,
             slack=gateway,
-            tasks=BackgroundTasks(),
-            templates=load_templates(None),
+            tasks=tasks,
+            templates=templates,
+            projections=Projections(config, unit_of_work, gateway, tasks, templates),
+            user_groups=UserGroups(gateway),
         )
         app = AsyncApp(
             client=gateway.client,

@@ -88,10 +88,19 @@ async def test_oversized_text_gets_a_short_answer(bot: RunningBot) -> None:
 
 
 async def test_known_but_unshipped_subcommand_says_so(bot: RunningBot) -> None:
-    body = slash_command_body("ack")
+    body = slash_command_body("stats")
     reply = (await bot.post(body, signed(body))).json()
     assert reply["response_type"] == "ephemeral"
     assert "not available in this version" in reply["text"]
+
+
+async def test_war_room_subcommand_outside_a_war_room_says_where_to_run_it(
+    bot: RunningBot,
+) -> None:
+    body = slash_command_body("ack")
+    reply = (await bot.post(body, signed(body))).json()
+    assert reply["response_type"] == "ephemeral"
+    assert "not an incident's war room" in reply["text"]
 
 
 async def test_forged_signature_is_refused(bot: RunningBot) -> None:
