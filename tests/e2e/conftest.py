@@ -7,6 +7,7 @@ import pytest
 
 from slack_emulator import SlackEmulator
 from tests.e2e.harness import SIGNING_SECRET, RunningBot, bot_settings, running_bot
+from tests.e2e.scenario import Scenario, seed, settings_toml
 
 
 @pytest.fixture
@@ -24,3 +25,15 @@ async def api_url(emulator: SlackEmulator) -> AsyncIterator[str]:
 async def bot(emulator: SlackEmulator, api_url: str, tmp_path: Path) -> AsyncIterator[RunningBot]:
     async with running_bot(bot_settings(emulator, api_url, tmp_path)) as running:
         yield running
+
+
+@pytest.fixture
+async def scenario(
+    emulator: SlackEmulator, api_url: str, tmp_path: Path
+) -> AsyncIterator[Scenario]:
+    seed(emulator)
+    settings_file = tmp_path / "klaxon.toml"
+    settings_file.write_text(settings_toml())
+    settings = bot_settings(emulator, api_url, tmp_path, klaxon_config=str(settings_file))
+    async with running_bot(settings) as bot:
+        yield Scenario(emulator, bot)

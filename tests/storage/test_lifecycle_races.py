@@ -1,0 +1,109 @@
+"""Racing lifecycle changes on one database: each gives exactly one outcome.
+
+On PostgreSQL the writers really interleave (several connections, READ COMMITTED), so these
+prove the version check; on SQLite they prove that the write lock keeps the same promise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import load_config
+from bot.domain.incident import IncidentRole, TimelineKind
+from bot.domain.permissions import Actor
+from bot.incidents import lifecycle
+from bot.incidents.lifecycle import Request, UpdateDraft
+from storage.database import session_factory
+from storage.models import IncidentRoleRow, TimelineEntryRow
+from storage.unit_of_work import UnitOfWorkFactory
+
+NOW = datetime(2026, 11, 22, 3, 14, tzinfo=UTC)
+DECLARER = "U0DECLARER"
+
+
+@pytest.fixture
+def uow(engine: AsyncEngine) -> UnitOfWorkFactory:
+    return UnitOfWorkFactory(session_factory(engine))
+
+
+async def declared(uow: UnitOfWorkFactory) -> int:
+    async with uow() as work:
+        incident = await work.incidents.add(
+            title="DB down", severity="sev1", declared_by=DECLARER, declared_at=NOW
+        )
+        await work.commit()
+    return incident.id
+
+
+def by(user: str) -> Request:
+    return Request(actor=Actor(user), now=NOW)
+
+
+async def count(engine: AsyncEngine, kind: TimelineKind) -> int:
+    async with engine.connect() as connection:
+        return int(
+            (
+                await connection.execute(
+                    select(func.count()).where(TimelineEntryRow.kind == kind.value)
+                )
+            ).scalar_one()
+        )
+
+
+async def test_racing_resolves_resolve_once(engine: AsyncEngine, uow: UnitOfWorkFactory) -> None:
+    incident_id = await declared(uow)
+    config = load_config()
+    outcomes = await asyncio.gather(
+        *(
+            lifecycle.resolve(uow, config, incident_id, by(DECLARER), summary=f"fix {n}")
+            for n in range(8)
+        )
+    )
+    assert sum(outcome.changed for outcome in outcomes) == 1
+    assert await count(engine, TimelineKind.RESOLVED) == 1
+    async with uow(write=False) as work:
+        incident = await work.incidents.get(incident_id)
+    assert incident is not None
+    winner = next(outcome for outcome in outcomes if outcome.changed)
+    assert incident.resolution == winner.after.resolution
+
+
+async def test_racing_acknowledges_make_one_commander(
+    engine: AsyncEngine, uow: UnitOfWorkFactory
+) -> None:
+    incident_id = await declared(uow)
+    users = [f"U0RESP{n:04d}" for n in range(6)]
+    outcomes = await asyncio.gather(
+        *(lifecycle.acknowledge(uow, incident_id, by(user)) for user in users)
+    )
+    assert sum(outcome.changed for outcome in outcomes) == 1
+    async with engine.connect() as connection:
+        commanders = (
+            await connection.execute(
+                select(IncidentRoleRow.user_id).where(
+                    IncidentRoleRow.role == IncidentRole.COMMANDER.value
+                )
+            )
+        ).all()
+    winner = next(outcome for outcome in outcomes if outcome.changed)
+    assert [row[0] for row in commanders] == [winner.after.acknowledged_by]
+
+
+async def test_racing_updates_are_all_kept_and_numbered_apart(
+    engine: AsyncEngine, uow: UnitOfWorkFactory
+) -> None:
+    incident_id = await declared(uow)
+    outcomes = await asyncio.gather(
+        *(
+            lifecycle.post_update(uow, incident_id, by(DECLARER), UpdateDraft(summary=f"u{n}"))
+            for n in range(5)
+        )
+    )
+    assert all(outcome.changed for outcome in outcomes)
+    assert sorted(outcome.after.update_count for outcome in outcomes) == [1, 2, 3, 4, 5]
+    assert await count(engine, TimelineKind.STATUS_UPDATE) == 5
