@@ -6,9 +6,11 @@ import pytest
 
 from bot.config import load_config
 from bot.domain.incident import Incident, IncidentStatus
+from message_templates.all_clear import render_all_clear
 from message_templates.announcement import load_declared, render_declared
 from message_templates.catalog import load_templates
 from message_templates.engine import TemplateError
+from message_templates.status_update import render_update
 
 INCIDENT = Incident(
     id=1,
@@ -102,3 +104,48 @@ def test_broken_template_stops_startup_naming_file_and_problem(
 def test_missing_template_directory_is_named(tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match="is not a folder"):
         load_templates(tmp_path / "nowhere")
+
+
+def test_all_clear_and_update_escape_user_text_and_fall_back_per_severity() -> None:
+    config = load_config()
+    templates = load_templates(None)
+    resolved = dataclasses.replace(
+        INCIDENT,
+        status=IncidentStatus.RESOLVED,
+        resolved_by="U0RESOLVER",
+        resolved_at=datetime(2026, 11, 22, 4, 30, tzinfo=UTC),
+        acknowledged_at=datetime(2026, 11, 22, 3, 5, tzinfo=UTC),
+        resolution="Rolled back <@U0EVIL> & restarted",
+    )
+    sev1 = render_all_clear(templates.resolved, resolved, config.severities["sev1"])
+    text = sev1.text + str(sev1.blocks)
+    assert "All clear" in text
+    assert "1h30m" in text  # duration, declared 03:00 -> resolved 04:30
+    assert "5m" in text  # time to acknowledge
+    assert "Rolled back &lt;@U0EVIL&gt; &amp; restarted" in text
+    assert "<@U0EVIL>" not in text
+    sev3 = render_all_clear(templates.resolved, resolved, config.severities["sev3"])
+    assert sev3.text.startswith(":white_check_mark: Resolved:")
+
+    update = render_update(
+        templates.update,
+        dataclasses.replace(INCIDENT, update_count=2),
+        config.severities["sev2"],
+        {"summary": "<!here> rolling back", "impact": "EU users"},
+        posted_by="U0POSTER1",
+        now=datetime(2026, 11, 22, 3, 45, tzinfo=UTC),
+    )
+    rendered = update.text + str(update.blocks)
+    assert "update #2" in rendered
+    assert "&lt;!here&gt; rolling back" in rendered
+    assert "<!here>" not in rendered
+    assert "45m" in rendered
+    assert "in 30m" in rendered  # the SEV2 cadence
+
+
+def test_broken_update_override_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "update.toml").write_text(
+        '[sev1]\ntext = "{nope}"\nblocks = []\n', encoding="utf-8"
+    )
+    with pytest.raises(TemplateError, match=r"update\.toml \[sev1\].*unknown placeholder \{nope\}"):
+        load_templates(tmp_path)
