@@ -14,6 +14,7 @@ from bot.config import KlaxonConfig
 from bot.errors import ConfigError, SlackUnavailable
 from bot.incidents.projection import Projections
 from bot.incidents.user_groups import UserGroups
+from bot.scheduler import TimerScheduler
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack_gateway import TOKEN_ERRORS, SlackGateway
@@ -96,12 +97,18 @@ class Klaxon:
             user_groups=UserGroups(self.gateway),
         )
         self.bolt = build_bolt_app(settings, self.gateway, self.services)
+        self.scheduler = TimerScheduler(self.services)
 
     async def start(self) -> None:
-        """Migrate the schema and prove the tokens work before taking any request."""
+        """Migrate the schema and prove the tokens work before taking any request; then
+        start firing timers (including the ones that fell due while the bot was down)."""
         await upgrade_to_head(self.engine)
         if self.settings.slack_app_token is not None:
             await self._check_app_token(self.settings.slack_app_token.get_secret_value())
+        await self._check_bot_token()
+        self.scheduler.start()
+
+    async def _check_bot_token(self) -> None:
         try:
             identity = await self.gateway.identity()
         except SlackUnavailable as exc:
@@ -134,6 +141,7 @@ class Klaxon:
             await app_client.close()
 
     async def stop(self, drain_timeout: float) -> None:
+        self.scheduler.stop()
         cancelled = await self.tasks.drain(drain_timeout)
         if cancelled:
             logger.warning("%d background tasks did not finish before shutdown", cancelled)

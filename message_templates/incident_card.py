@@ -28,7 +28,7 @@ from bot.config import Severity
 from bot.domain.incident import Incident, IncidentRole, IncidentStatus
 from bot.durations import format_duration
 from bot.ids import ActionId, BlockId
-from message_templates.formatting import ack_target, mention, slack_date
+from message_templates.formatting import ack_target, channel_link, mention, slack_date
 from message_templates.lifecycle import ROLE_NAMES
 from message_templates.message import Message
 from message_templates.mrkdwn import escape, truncate
@@ -83,7 +83,9 @@ def _severity_select(incident: Incident, severities: Sequence[Severity]) -> Stat
     )
 
 
-def _controls(incident: Incident, severities: Sequence[Severity]) -> list[InteractiveElement]:
+def _controls(
+    incident: Incident, severities: Sequence[Severity], *, in_war_room: bool
+) -> list[InteractiveElement]:
     value = incident.public_id
     if incident.status is IncidentStatus.CLOSED:
         return []
@@ -105,13 +107,17 @@ def _controls(incident: Incident, severities: Sequence[Severity]) -> list[Intera
         ),
         ButtonElement(text="Post update", action_id=ActionId.POST_UPDATE.value, value=value),
         ButtonElement(text="Assign role", action_id=ActionId.ASSIGN_ROLE.value, value=value),
-        _severity_select(incident, severities),
-        UserSelectElement(
-            action_id=ActionId.PICK_COMMANDER.value,
-            placeholder="Incident Commander…",
-            initial_user=incident.commander,
-        ),
     ]
+    if in_war_room:
+        # Selects carry no value of their own; their incident is the channel's.
+        elements += [
+            _severity_select(incident, severities),
+            UserSelectElement(
+                action_id=ActionId.PICK_COMMANDER.value,
+                placeholder="Incident Commander…",
+                initial_user=incident.commander,
+            ),
+        ]
     return elements
 
 
@@ -127,8 +133,14 @@ def _outcome_fields(incident: Incident) -> Iterable[MarkdownTextObject]:
         yield _field("Closed", f"{mention(incident.closed_by)} {slack_date(incident.closed_at)}")
 
 
-def incident_card(incident: Incident, severities: Mapping[str, Severity]) -> Message:
-    """The card; ``severities`` are every configured one, offered in the severity select."""
+def incident_card(
+    incident: Incident, severities: Mapping[str, Severity], *, in_war_room: bool = True
+) -> Message:
+    """The card; ``severities`` are every configured one, offered in the severity select.
+
+    Outside the war room (a direct message to someone being escalated to) the card links to
+    the war room and keeps only the buttons.
+    """
     severity = severities[incident.severity]
     status = incident.status.value.capitalize()
     ack_label, ack_value = _acknowledgement(incident, severity)
@@ -160,12 +172,13 @@ def incident_card(incident: Incident, severities: Mapping[str, Severity]) -> Mes
         if incident.root_cause:
             lines.append(f"*Root cause*\n{escape(incident.root_cause)}")
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), 3000))))
-    controls = _controls(incident, list(severities.values()))
+    controls = _controls(incident, list(severities.values()), in_war_room=in_war_room)
     if controls:
         blocks.append(ActionsBlock(block_id=BlockId.CARD_ACTIONS.value, elements=controls))
-    blocks.append(
-        ContextBlock(elements=[MarkdownTextObject(text=f"{incident.public_id} · Klaxon")])
-    )
+    footer = f"{incident.public_id} · Klaxon"
+    if not in_war_room:
+        footer += f" · war room {channel_link(incident.channel_id)}"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     text = f"{incident.public_id} {severity.label}: {escape(incident.title)} ({status})"
     return Message.build(text=truncate(text, 3000), blocks=blocks)
 

@@ -170,3 +170,5 @@ class TimerRow(Base):
     step: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claim_expires_at: Mapped[datetime | None]
+    # When this timer last fired: a scheduled update with no manual update since says so.
+    last_fired_at: Mapped[datetime | None]

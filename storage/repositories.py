@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
@@ -22,12 +23,14 @@ from bot.domain.incident import (
     format_public_id,
     parse_public_id,
 )
+from bot.domain.schedule import TimerKind, TimerPlan
 from storage.models import (
     Base,
     IncidentRoleRow,
     IncidentRow,
     ProcessedEventRow,
     TimelineEntryRow,
+    TimerRow,
 )
 
 # Two declares racing for the day's next number: the loser retries with the number after.
@@ -275,6 +278,19 @@ class IncidentRepository:
             )
         )
 
+    async def count_scheduled_update(self, incident_id: int, now: datetime) -> None:
+        """One more update posted; an increment in SQL, so it composes with manual updates."""
+        await self._session.execute(
+            update(IncidentRow)
+            .where(IncidentRow.id == incident_id)
+            .values(
+                update_count=IncidentRow.update_count + 1,
+                updated_at=now,
+                version=IncidentRow.version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
     async def _update(self, incident_id: int, **values: Any) -> None:
         row = await self._session.get_one(IncidentRow, incident_id)
         for name, value in values.items():
@@ -332,6 +348,21 @@ class TimelineRepository:
         return [_to_entry(row) for row in await self._session.scalars(statement)]
 
 
+    async def latest_written_update(self, incident_id: int) -> Mapping[str, Any]:
+        """The details of the last status update a person wrote (not a scheduled one)."""
+        details = await self._session.scalar(
+            select(TimelineEntryRow.details)
+            .where(
+                TimelineEntryRow.incident_id == incident_id,
+                TimelineEntryRow.kind == TimelineKind.STATUS_UPDATE.value,
+                TimelineEntryRow.actor.is_not(None),
+            )
+            .order_by(TimelineEntryRow.occurred_at.desc(), TimelineEntryRow.id.desc())
+            .limit(1)
+        )
+        return details or {}
+
+
 class EventLog:
     """Slack redelivers an event (same ``event_id``) when it did not see our 200 in time."""
 
@@ -343,3 +374,139 @@ class EventLog:
         return await insert_ignoring_duplicates(
             self._session, ProcessedEventRow, {"event_id": event_id, "received_at": utcnow()}
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedTimer:
+    """A due timer this process now holds until ``claim_expires_at``."""
+
+    id: int
+    incident_id: int
+    kind: TimerKind
+    due_at: datetime
+    step: int
+    last_fired_at: datetime | None
+    # The previous holder's claim had expired: it may have died after firing.
+    taken_over: bool
+
+
+class TimerRepository:
+    """Stored timers (ARCHITECTURE.md, decision 5): one per incident and kind."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def apply(self, incident_id: int, plan: TimerPlan) -> None:
+        """Make the incident's ``plan.kind`` timer what the plan says; a held claim is dropped,
+        so a firing that loses this race cannot complete."""
+        if plan.due_at is None:
+            await self._session.execute(
+                delete(TimerRow).where(
+                    TimerRow.incident_id == incident_id, TimerRow.kind == plan.kind.value
+                )
+            )
+            return
+        values = {
+            "due_at": plan.due_at,
+            "step": plan.step,
+            "claimed_by": None,
+            "claim_expires_at": None,
+        }
+        dialect = self._session.bind.dialect.name if self._session.bind is not None else "sqlite"
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert_(TimerRow)
+            .values(incident_id=incident_id, kind=plan.kind.value, **values)
+            .on_conflict_do_update(index_elements=["incident_id", "kind"], set_=values)
+        )
+        await self._session.execute(statement)
+
+    async def next_due(self) -> datetime | None:
+        return await self._session.scalar(select(func.min(TimerRow.due_at)))
+
+    async def claim_due(
+        self, owner: str, now: datetime, lease: timedelta, limit: int
+    ) -> list[ClaimedTimer]:
+        """Claim up to ``limit`` due timers that nobody holds (or whose holder's lease ran out).
+
+        The conditional UPDATE is the claim: of two replicas racing for a timer, only one
+        updates the row.
+        """
+        free = or_(TimerRow.claimed_by.is_(None), TimerRow.claim_expires_at < now)
+        candidates = (
+            await self._session.execute(
+                select(TimerRow.id, TimerRow.claimed_by)
+                .where(TimerRow.due_at <= now, free)
+                .order_by(TimerRow.due_at)
+                .limit(limit)
+            )
+        ).all()
+        if not candidates:
+            return []
+        previously_held = {row.id for row in candidates if row.claimed_by is not None}
+        claimed = await self._session.execute(
+            update(TimerRow)
+            .where(TimerRow.id.in_([row.id for row in candidates]), TimerRow.due_at <= now, free)
+            .values(claimed_by=owner, claim_expires_at=now + lease)
+            .returning(
+                TimerRow.id,
+                TimerRow.incident_id,
+                TimerRow.kind,
+                TimerRow.due_at,
+                TimerRow.step,
+                TimerRow.last_fired_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return [
+            ClaimedTimer(
+                id=row.id,
+                incident_id=row.incident_id,
+                kind=TimerKind(row.kind),
+                due_at=row.due_at,
+                step=row.step,
+                last_fired_at=row.last_fired_at,
+                taken_over=row.id in previously_held,
+            )
+            for row in claimed
+        ]
+
+    async def complete(
+        self, timer: ClaimedTimer, owner: str, plan: TimerPlan, fired_at: datetime
+    ) -> bool:
+        """Move a fired timer on (or delete it), only if this process still holds it."""
+        held = and_(TimerRow.id == timer.id, TimerRow.claimed_by == owner)
+        if plan.due_at is None:
+            statement: Any = delete(TimerRow).where(held)
+        else:
+            statement = (
+                update(TimerRow)
+                .where(held)
+                .values(
+                    due_at=plan.due_at,
+                    step=plan.step,
+                    claimed_by=None,
+                    claim_expires_at=None,
+                    last_fired_at=fired_at,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        result = cast("CursorResult[Any]", await self._session.execute(statement))
+        return result.rowcount == 1
+
+    async def release(self, timer: ClaimedTimer, owner: str) -> None:
+        """Give a claimed timer back untouched (the incident changed under it)."""
+        await self._session.execute(
+            update(TimerRow)
+            .where(TimerRow.id == timer.id, TimerRow.claimed_by == owner)
+            .values(claimed_by=None, claim_expires_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def for_incident(self, incident_id: int) -> dict[TimerKind, tuple[datetime, int]]:
+        rows = await self._session.execute(
+            select(TimerRow.kind, TimerRow.due_at, TimerRow.step).where(
+                TimerRow.incident_id == incident_id
+            )
+        )
+        return {TimerKind(kind): (due_at, step) for kind, due_at, step in rows}

@@ -8,7 +8,12 @@ from typing import Any, Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.database import WRITE_OPTION
-from storage.repositories import EventLog, IncidentRepository, TimelineRepository
+from storage.repositories import (
+    EventLog,
+    IncidentRepository,
+    TimelineRepository,
+    TimerRepository,
+)
 
 
 class UnitOfWork:
@@ -30,6 +35,7 @@ class UnitOfWork:
         self.incidents = IncidentRepository(self._session)
         self.timeline = TimelineRepository(self._session)
         self.events = EventLog(self._session)
+        self.timers = TimerRepository(self._session)
         return self
 
     async def __aexit__(

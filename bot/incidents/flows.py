@@ -362,6 +362,8 @@ async def post_update(
     services: Services, incident: Incident, user_id: str, draft: UpdateDraft
 ) -> Outcome:
     request = await _request(services, incident, user_id)
-    outcome = await lifecycle.post_update(services.unit_of_work, incident.id, request, draft)
+    outcome = await lifecycle.post_update(
+        services.unit_of_work, services.config, incident.id, request, draft
+    )
     _follow_up(services, outcome, _show_update(services, outcome, draft, user_id), "update")
     return outcome

@@ -13,10 +13,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.config import KlaxonConfig
+from bot.config import KlaxonConfig, Severity
 from bot.domain.incident import Incident, IncidentRole, IncidentStatus, TimelineKind
 from bot.domain.lifecycle import StatusMove, is_lower, status_move
 from bot.domain.permissions import Actor, GuardedAction, is_allowed
+from bot.domain.schedule import (
+    TimerKind,
+    TimerPlan,
+    clear,
+    escalation_from,
+    updates_from,
+)
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from message_templates import lifecycle as text
 from storage.unit_of_work import UnitOfWorkFactory
@@ -47,6 +54,8 @@ class Change:
     entries: Sequence[Entry]
     note: str
     roles: Sequence[RoleChange] = ()
+    # Scheduled updates and escalation move in the same transaction as the change.
+    timers: Sequence[TimerPlan] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +131,8 @@ async def _apply(
                     await work.incidents.assign_role(
                         incident_id, change.role, change.user_id, by=request.user, at=request.now
                     )
+            for plan in decision.timers:
+                await work.timers.apply(incident_id, plan)
             for entry in decision.entries:
                 await work.timeline.append(
                     incident_id,
@@ -137,6 +148,16 @@ async def _apply(
             await work.commit()
             return Outcome(before, after, changed=True, note=decision.note)
     raise RuntimeError(f"incident {incident_id} kept changing; gave up after {_ATTEMPTS} tries")
+
+
+def _running_timers(incident: Incident, severity: Severity, now: datetime) -> list[TimerPlan]:
+    """The timers of an open incident of ``severity``, restarted at ``now``."""
+    escalation = (
+        escalation_from(severity, now)
+        if incident.acknowledged_at is None
+        else clear(TimerKind.ESCALATION)
+    )
+    return [updates_from(severity, now), escalation]
 
 
 def require(
@@ -185,6 +206,7 @@ def _decide_acknowledge(incident: Incident, request: Request) -> Change | NoChan
         entries=entries,
         roles=roles,
         note=text.you_acknowledged(incident, became_commander=becomes_commander),
+        timers=[clear(TimerKind.ESCALATION)],
     )
 
 
@@ -227,6 +249,7 @@ def _decide_resolve(
             )
         ],
         note=text.you_resolved(incident),
+        timers=[clear(TimerKind.STATUS_UPDATE), clear(TimerKind.ESCALATION)],
     )
 
 
@@ -257,10 +280,12 @@ def _decide_reopen(
     if incident.status.is_open:
         return NoChange(text.still_open(incident))
     require(config, GuardedAction.REOPEN, incident, request)
+    severity = config.severities[incident.severity]
     return Change(
         values={"status": status.value, "resolved_by": None, "resolved_at": None},
         entries=[Entry(TimelineKind.REOPENED, text.reopened_entry(request.user), True)],
         note=text.you_reopened(incident),
+        timers=_running_timers(incident, severity, request.now),
     )
 
 
@@ -291,6 +316,7 @@ def _decide_close(config: KlaxonConfig, incident: Incident, request: Request) ->
         },
         entries=[Entry(TimelineKind.CLOSED, text.closed_entry(request.user), True)],
         note=text.you_closed(incident),
+        timers=[clear(TimerKind.STATUS_UPDATE), clear(TimerKind.ESCALATION)],
     )
 
 
@@ -371,6 +397,12 @@ def _decide_severity(
         require(config, GuardedAction.LOWER_SEVERITY, incident, request)
     old_label = config.severities[incident.severity].label
     new_label = config.severities[new].label
+    # The new severity's cadence and escalation chain apply from now.
+    timers = (
+        _running_timers(incident, config.severities[new], request.now)
+        if incident.status.is_open
+        else []
+    )
     return Change(
         values={"severity": new},
         entries=[
@@ -382,6 +414,7 @@ def _decide_severity(
             )
         ],
         note=text.you_changed_severity(new_label, lowering=lowering),
+        timers=timers,
     )
 
 
@@ -489,7 +522,9 @@ async def assign_role(
 # -- status updates ---------------------------------------------------------------------------
 
 
-def _decide_update(incident: Incident, request: Request, draft: UpdateDraft) -> Change:
+def _decide_update(
+    config: KlaxonConfig, incident: Incident, request: Request, draft: UpdateDraft
+) -> Change:
     if not incident.status.is_open:
         raise InvalidInput(
             f"{incident.public_id} is {incident.status.value}; reopen it to post updates."
@@ -518,11 +553,21 @@ def _decide_update(incident: Incident, request: Request, draft: UpdateDraft) -> 
                 {"from": incident.status.value, "to": draft.status.value},
             )
         )
-    return Change(values=values, entries=entries, note=text.you_posted_update(incident))
+    # A manual update resets the clock of the scheduled ones.
+    return Change(
+        values=values,
+        entries=entries,
+        note=text.you_posted_update(incident),
+        timers=[updates_from(config.severities[incident.severity], request.now)],
+    )
 
 
 async def post_update(
-    uow: UnitOfWorkFactory, incident_id: int, request: Request, draft: UpdateDraft
+    uow: UnitOfWorkFactory,
+    config: KlaxonConfig,
+    incident_id: int,
+    request: Request,
+    draft: UpdateDraft,
 ) -> Outcome:
     summary = _check_length("update", draft.summary)
     if not summary:
@@ -535,4 +580,6 @@ async def post_update(
         next_steps=_check_length("next steps", draft.next_steps),
         eta=_check_length("estimated resolution", draft.eta),
     )
-    return await _apply(uow, incident_id, request, lambda i: _decide_update(i, request, checked))
+    return await _apply(
+        uow, incident_id, request, lambda i: _decide_update(config, i, request, checked)
+    )

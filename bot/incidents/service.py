@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.config import Severity
 from bot.domain.declaration import Declaration
 from bot.domain.incident import Incident, TimelineKind
+from bot.domain.schedule import escalation_from, updates_from
 from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
@@ -89,10 +91,21 @@ async def _system_entry(
 
 
 async def attach_war_room(
-    uow: UnitOfWorkFactory, incident_id: int, channel_id: str, channel_name: str, *, now: datetime
+    uow: UnitOfWorkFactory,
+    incident: Incident,
+    severity: Severity,
+    channel_id: str,
+    channel_name: str,
+    *,
+    now: datetime,
 ) -> None:
+    """Record the war room and start the clocks: updates from now, escalation from declare."""
+    incident_id = incident.id
     async with uow() as work:
         await work.incidents.attach_channel(incident_id, channel_id, channel_name)
+        await work.timers.apply(incident_id, updates_from(severity, now))
+        if incident.acknowledged_at is None:
+            await work.timers.apply(incident_id, escalation_from(severity, incident.declared_at))
         await _system_entry(
             work,
             incident_id,

@@ -146,7 +146,7 @@ async def open_war_room(services: Services, incident: Incident, requester: Reque
         )
         await tell(services, requester, war_room_failed(incident, exc.error))
         return
-    await service.attach_war_room(uow, incident.id, channel_id, channel_name, now=utcnow())
+    await service.attach_war_room(uow, incident, severity, channel_id, channel_name, now=utcnow())
     incident = dataclasses.replace(incident, channel_id=channel_id, channel_name=channel_name)
 
     card = incident_card(incident, config.severities)

@@ -100,7 +100,9 @@ async def test_racing_updates_are_all_kept_and_numbered_apart(
     incident_id = await declared(uow)
     outcomes = await asyncio.gather(
         *(
-            lifecycle.post_update(uow, incident_id, by(DECLARER), UpdateDraft(summary=f"u{n}"))
+            lifecycle.post_update(
+                uow, load_config(), incident_id, by(DECLARER), UpdateDraft(summary=f"u{n}")
+            )
             for n in range(5)
         )
     )

@@ -1,0 +1,96 @@
+"""Wakes the bot for due timers (ARCHITECTURE.md, decision 5).
+
+APScheduler calls :meth:`TimerScheduler.tick` every ``poll_interval`` seconds. A tick claims
+the due timers nobody holds, with a conditional UPDATE, and fires each in a tracked
+background task. Timers live in the database, so a restarted bot finds the ones it missed
+(and posts one catch-up update each, see :func:`bot.domain.schedule.next_update`), and
+several bots on one database fire each timer once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import utcnow
+from bot.incidents.timers import fire
+from bot.services import Services
+from storage.repositories import ClaimedTimer
+
+logger = logging.getLogger(__name__)
+
+# A claim outlives any firing by far; a process that dies holding one frees it after this.
+CLAIM_LEASE = timedelta(seconds=60)
+CLAIM_BATCH = 200
+MAX_FIRING = 64
+
+
+class TimerScheduler:
+    def __init__(self, services: Services, *, poll_interval: float = 0.25) -> None:
+        self._services = services
+        self._poll_interval = poll_interval
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._scheduler: AsyncIOScheduler | None = None
+        self._firing = asyncio.Semaphore(MAX_FIRING)
+        self._ticking = asyncio.Lock()
+        self.fired = 0
+        self.lateness: list[float] = []
+
+    def start(self) -> None:
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self._poll_interval,
+            id="klaxon-timers",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=utcnow(),
+        )
+        self._scheduler.start()
+        # APScheduler reports every skipped overlapping run; a slow tick is not news.
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
+
+    def stop(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None
+
+    async def tick(self) -> int:
+        """Claim and start firing every due timer; how many were claimed."""
+        if self._ticking.locked():
+            return 0
+        async with self._ticking:
+            claimed_total = 0
+            while True:
+                now = utcnow()
+                async with self._services.unit_of_work() as work:
+                    claimed = await work.timers.claim_due(self.owner, now, CLAIM_LEASE, CLAIM_BATCH)
+                    await work.commit()
+                for timer in claimed:
+                    await self._firing.acquire()
+                    self._services.tasks.spawn(
+                        self._fire(timer), name=f"fire {timer.kind.value} {timer.incident_id}"
+                    )
+                claimed_total += len(claimed)
+                if len(claimed) < CLAIM_BATCH:
+                    return claimed_total
+
+    async def _fire(self, timer: ClaimedTimer) -> None:
+        try:
+            fired = await fire(self._services, timer, self.owner, utcnow())
+            if fired.posted:
+                self.fired += 1
+                self.lateness.append(fired.lateness)
+                if len(self.lateness) > 10_000:
+                    del self.lateness[:5_000]
+        except Exception:
+            logger.exception("timer %s of incident %s failed", timer.kind.value, timer.incident_id)
+        finally:
+            self._firing.release()
