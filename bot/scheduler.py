@@ -43,6 +43,9 @@ class TimerScheduler:
         self.lateness: list[float] = []
 
     def start(self) -> None:
+        # APScheduler logs every job run and every skipped overlapping run; neither is news.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        logging.getLogger("apscheduler.executors").setLevel(logging.ERROR)
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._scheduler.add_job(
             self.tick,
@@ -54,8 +57,6 @@ class TimerScheduler:
             next_run_time=utcnow(),
         )
         self._scheduler.start()
-        # APScheduler reports every skipped overlapping run; a slow tick is not news.
-        logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
     def stop(self) -> None:
         if self._scheduler is not None and self._scheduler.running:

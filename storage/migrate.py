@@ -9,6 +9,8 @@ from alembic.config import Config
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.database import WRITE_OPTION
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -25,6 +27,10 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
         command.upgrade(alembic_config(connection), "head")
 
     async with engine.connect() as connection:
+        # On SQLite the migration runs under the write lock (BEGIN IMMEDIATE), so a second
+        # process starting at the same moment waits, then finds the schema at head. PostgreSQL
+        # takes an advisory lock instead (migrations/env.py).
+        await connection.execution_options(**{WRITE_OPTION: True})
         await connection.run_sync(_upgrade)
         await connection.commit()
 

@@ -347,7 +347,6 @@ class TimelineRepository:
         )
         return [_to_entry(row) for row in await self._session.scalars(statement)]
 
-
     async def latest_written_update(self, incident_id: int) -> Mapping[str, Any]:
         """The details of the last status update a person wrote (not a scheduled one)."""
         details = await self._session.scalar(

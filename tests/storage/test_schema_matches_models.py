@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.database import create_engine
+from storage.migrate import current_revision
 from storage.models import Base
 
 
@@ -23,3 +28,42 @@ async def test_migrated_schema_matches_the_models(engine: AsyncEngine) -> None:
 
     async with engine.connect() as connection:
         assert await connection.run_sync(differences) == []
+
+
+_MIGRATE = """
+import asyncio, sys
+from storage.database import create_engine
+from storage.migrate import upgrade_to_head
+
+async def main() -> None:
+    engine = create_engine(sys.argv[1])
+    await upgrade_to_head(engine)
+    await engine.dispose()
+
+asyncio.run(main())
+"""
+
+
+async def test_replicas_starting_together_on_one_sqlite_file_all_migrate(
+    tmp_path: Path,
+) -> None:
+    # Separate processes, as replicas are: Alembic itself is not safe to run in threads.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _MIGRATE,
+            url,
+            cwd=Path(__file__).parents[2],
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
+    errors = [(await process.communicate())[1].decode() for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], errors
+    engine = create_engine(url)
+    try:
+        assert await current_revision(engine) is not None
+    finally:
+        await engine.dispose()
