@@ -138,7 +138,12 @@ async def _status_update(
         entry=(
             TimelineKind.STATUS_UPDATE,
             entry_text,
-            {"number": number, "scheduled": True, "news": news},
+            {
+                "number": number,
+                "scheduled": True,
+                "news": news,
+                "due_at": timer.due_at.isoformat(),
+            },
         ),
         count_update=True,
     ):
