@@ -48,16 +48,15 @@ escalation = []
 """
 
 
-async def _seed(url: str, emulator: SlackEmulator, incidents: int, cadence: int) -> datetime:
+async def _seed(url: str, emulator: SlackEmulator, incidents: int) -> list[int]:
     ws = emulator.default_workspace
     ws.add_user("bench", user_id=DECLARER)
     ws.create_channel("incidents", bot_is_member=True)
     engine = create_engine(url)
     await upgrade_to_head(engine)
     uow = UnitOfWorkFactory(session_factory(engine))
-    # Leave the bot time to start before the first timers fall due.
-    start = datetime.now(UTC) + timedelta(seconds=6)
-    rng = random.Random(7)
+    declared = datetime.now(UTC)
+    ids = []
     async with uow() as work:
         for index in range(incidents):
             room = ws.create_channel(f"inc-bench-{index:05d}", bot_is_member=True)
@@ -65,11 +64,25 @@ async def _seed(url: str, emulator: SlackEmulator, incidents: int, cadence: int)
                 title=f"Bench incident {index}",
                 severity="sev1",
                 declared_by=DECLARER,
-                declared_at=start - timedelta(minutes=5),
+                declared_at=declared,
             )
             await work.incidents.attach_channel(incident.id, room.id, room.name)
+            ids.append(incident.id)
+        await work.commit()
+    await engine.dispose()
+    return ids
+
+
+async def _schedule(url: str, ids: list[int], cadence: int) -> datetime:
+    """Each incident's first update at a random moment of the first cadence, from now."""
+    engine = create_engine(url)
+    uow = UnitOfWorkFactory(session_factory(engine))
+    start = datetime.now(UTC) + timedelta(seconds=1)
+    rng = random.Random(7)
+    async with uow() as work:
+        for incident_id in ids:
             due = start + timedelta(seconds=rng.uniform(0, cadence))
-            await work.timers.apply(incident.id, TimerPlan(TimerKind.STATUS_UPDATE, due))
+            await work.timers.apply(incident_id, TimerPlan(TimerKind.STATUS_UPDATE, due))
         await work.commit()
     await engine.dispose()
     return start
@@ -89,7 +102,7 @@ async def run(incidents: int, cadence: int, duration: int) -> None:
     settings_file.write_text(_settings(cadence))
     emulator = SlackEmulator(signing_secret=SIGNING_SECRET)
     seeding = time.perf_counter()
-    start = await _seed(url, emulator, incidents, cadence)
+    ids = await _seed(url, emulator, incidents)
     print(f"seeded {incidents} incidents in {time.perf_counter() - seeding:.1f} s")
     port = free_port()
     async with emulator.run() as server, aiohttp.ClientSession() as session:
@@ -110,6 +123,7 @@ async def run(incidents: int, cadence: int, duration: int) -> None:
         )
         try:
             await wait_healthy(session, f"http://127.0.0.1:{port}")
+            start = await _schedule(url, ids, cadence)
             await asyncio.sleep(max((start - datetime.now(UTC)).total_seconds(), 0) + duration)
             peak_rss = _peak_rss_mb(child.pid)
         finally:

@@ -19,7 +19,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import utcnow
-from bot.incidents.timers import fire
+from bot.incidents.timers import fire_batch
 from bot.services import Services
 from storage.repositories import ClaimedTimer
 
@@ -28,7 +28,8 @@ logger = logging.getLogger(__name__)
 # A claim outlives any firing by far; a process that dies holding one frees it after this.
 CLAIM_LEASE = timedelta(seconds=60)
 CLAIM_BATCH = 200
-MAX_FIRING = 64
+# Batches being fired at once; each posts its updates concurrently.
+MAX_FIRING = 8
 
 
 class TimerScheduler:
@@ -40,7 +41,6 @@ class TimerScheduler:
         self._firing = asyncio.Semaphore(MAX_FIRING)
         self._ticking = asyncio.Lock()
         self.fired = 0
-        self.lateness: list[float] = []
 
     def start(self) -> None:
         # APScheduler logs every job run and every skipped overlapping run; neither is news.
@@ -74,24 +74,20 @@ class TimerScheduler:
                 async with self._services.unit_of_work() as work:
                     claimed = await work.timers.claim_due(self.owner, now, CLAIM_LEASE, CLAIM_BATCH)
                     await work.commit()
-                for timer in claimed:
+                if claimed:
                     await self._firing.acquire()
-                    self._services.tasks.spawn(
-                        self._fire(timer), name=f"fire {timer.kind.value} {timer.incident_id}"
-                    )
+                    self._services.tasks.spawn(self._fire(claimed), name="fire timers")
                 claimed_total += len(claimed)
                 if len(claimed) < CLAIM_BATCH:
                     return claimed_total
 
-    async def _fire(self, timer: ClaimedTimer) -> None:
+    async def _fire(self, timers: list[ClaimedTimer]) -> None:
         try:
-            fired = await fire(self._services, timer, self.owner, utcnow())
-            if fired.posted:
-                self.fired += 1
-                self.lateness.append(fired.lateness)
-                if len(self.lateness) > 10_000:
-                    del self.lateness[:5_000]
+            for fired in await fire_batch(self._services, timers, self.owner, utcnow()):
+                if fired.posted:
+                    self.fired += 1
         except Exception:
-            logger.exception("timer %s of incident %s failed", timer.kind.value, timer.incident_id)
+            # The claims lapse after CLAIM_LEASE and another tick retries these timers.
+            logger.exception("firing %d timers failed", len(timers))
         finally:
             self._firing.release()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +33,9 @@ from storage.models import (
     TimerRow,
 )
 
+# Core tables, for executemany UPDATEs (the ORM would take them for bulk updates by key).
+_INCIDENTS = cast("Table", IncidentRow.__table__)
+_TIMERS = cast("Table", TimerRow.__table__)
 # Two declares racing for the day's next number: the loser retries with the number after.
 _NUMBERING_ATTEMPTS = 20
 
@@ -278,17 +281,28 @@ class IncidentRepository:
             )
         )
 
-    async def count_scheduled_update(self, incident_id: int, now: datetime) -> None:
-        """One more update posted; an increment in SQL, so it composes with manual updates."""
+    async def get_many(self, incident_ids: Iterable[int]) -> dict[int, Incident]:
+        rows = await self._session.scalars(
+            select(IncidentRow).where(IncidentRow.id.in_(set(incident_ids)))
+        )
+        return {row.id: to_incident(row) for row in rows}
+
+    async def count_scheduled_updates(self, incident_ids: Sequence[int], now: datetime) -> None:
+        """One more update posted for each; an increment in SQL, so it composes with manual
+        updates made meanwhile."""
+        if not incident_ids:
+            return
+        incidents = _INCIDENTS.c
+        # The Core table, not the entity: an executemany UPDATE with a WHERE of its own.
         await self._session.execute(
-            update(IncidentRow)
-            .where(IncidentRow.id == incident_id)
+            update(_INCIDENTS)
+            .where(incidents.id == bindparam("incident"))
             .values(
-                update_count=IncidentRow.update_count + 1,
+                update_count=incidents.update_count + 1,
                 updated_at=now,
-                version=IncidentRow.version + 1,
-            )
-            .execution_options(synchronize_session=False)
+                version=incidents.version + 1,
+            ),
+            [{"incident": incident_id} for incident_id in incident_ids],
         )
 
     async def _update(self, incident_id: int, **values: Any) -> None:
@@ -347,19 +361,50 @@ class TimelineRepository:
         )
         return [_to_entry(row) for row in await self._session.scalars(statement)]
 
-    async def latest_written_update(self, incident_id: int) -> Mapping[str, Any]:
-        """The details of the last status update a person wrote (not a scheduled one)."""
-        details = await self._session.scalar(
-            select(TimelineEntryRow.details)
+    async def latest_written_updates(
+        self, incident_ids: Iterable[int]
+    ) -> dict[int, Mapping[str, Any]]:
+        """Per incident, the details of the last status update a person wrote (not Klaxon)."""
+        wanted = set(incident_ids)
+        if not wanted:
+            return {}
+        latest = (
+            select(func.max(TimelineEntryRow.id))
             .where(
-                TimelineEntryRow.incident_id == incident_id,
+                TimelineEntryRow.incident_id.in_(wanted),
                 TimelineEntryRow.kind == TimelineKind.STATUS_UPDATE.value,
                 TimelineEntryRow.actor.is_not(None),
             )
-            .order_by(TimelineEntryRow.occurred_at.desc(), TimelineEntryRow.id.desc())
-            .limit(1)
+            .group_by(TimelineEntryRow.incident_id)
         )
-        return details or {}
+        rows = await self._session.execute(
+            select(TimelineEntryRow.incident_id, TimelineEntryRow.details).where(
+                TimelineEntryRow.id.in_(latest)
+            )
+        )
+        return {incident_id: details or {} for incident_id, details in rows}
+
+    async def append_system_entries(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Many of Klaxon's own entries in one statement; each needs a ``dedup_key``, and one
+        recorded already is skipped."""
+        if not entries:
+            return
+        recorded_at = utcnow()
+        rows = [
+            {
+                "actor": None,
+                "slack_ts": None,
+                "thread_ts": None,
+                "is_key": False,
+                "details": {},
+                **entry,
+                "recorded_at": recorded_at,
+            }
+            for entry in entries
+        ]
+        dialect = self._session.bind.dialect.name if self._session.bind is not None else "sqlite"
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await self._session.execute(insert_(TimelineEntryRow).values(rows).on_conflict_do_nothing())
 
 
 class EventLog:
@@ -471,36 +516,48 @@ class TimerRepository:
         ]
 
     async def complete(
-        self, timer: ClaimedTimer, owner: str, plan: TimerPlan, fired_at: datetime
-    ) -> bool:
-        """Move a fired timer on (or delete it), only if this process still holds it."""
-        held = and_(TimerRow.id == timer.id, TimerRow.claimed_by == owner)
-        if plan.due_at is None:
-            statement: Any = delete(TimerRow).where(held)
-        else:
-            statement = (
-                update(TimerRow)
-                .where(held)
+        self, owner: str, plans: Mapping[int, TimerPlan], fired_at: datetime
+    ) -> set[int]:
+        """Move fired timers on (or delete them), only those this process still holds.
+
+        Returns the ids completed. A timer the incident moved meanwhile (acknowledged,
+        rescheduled) is no longer held and is left alone: its firing must not count.
+        """
+        if not plans:
+            return set()
+        holding = select(TimerRow.id).where(
+            TimerRow.id.in_(list(plans)), TimerRow.claimed_by == owner
+        )
+        if self._session.bind is not None and self._session.bind.dialect.name == "postgresql":
+            # Keep a lifecycle change from moving these rows between the check and the update.
+            holding = holding.with_for_update()
+        held = set((await self._session.scalars(holding)).all())
+        finished = [timer_id for timer_id in held if plans[timer_id].due_at is None]
+        moving = [
+            {
+                "timer": timer_id,
+                "due": plans[timer_id].due_at,
+                "next_step": plans[timer_id].step,
+            }
+            for timer_id in held
+            if plans[timer_id].due_at is not None
+        ]
+        if finished:
+            await self._session.execute(delete(TimerRow).where(TimerRow.id.in_(finished)))
+        if moving:
+            await self._session.execute(
+                update(_TIMERS)
+                .where(_TIMERS.c.id == bindparam("timer"))
                 .values(
-                    due_at=plan.due_at,
-                    step=plan.step,
+                    due_at=bindparam("due"),
+                    step=bindparam("next_step"),
                     claimed_by=None,
                     claim_expires_at=None,
                     last_fired_at=fired_at,
-                )
-                .execution_options(synchronize_session=False)
+                ),
+                moving,
             )
-        result = cast("CursorResult[Any]", await self._session.execute(statement))
-        return result.rowcount == 1
-
-    async def release(self, timer: ClaimedTimer, owner: str) -> None:
-        """Give a claimed timer back untouched (the incident changed under it)."""
-        await self._session.execute(
-            update(TimerRow)
-            .where(TimerRow.id == timer.id, TimerRow.claimed_by == owner)
-            .values(claimed_by=None, claim_expires_at=None)
-            .execution_options(synchronize_session=False)
-        )
+        return held
 
     async def for_incident(self, incident_id: int) -> dict[TimerKind, tuple[datetime, int]]:
         rows = await self._session.execute(
