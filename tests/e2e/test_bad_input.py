@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from bot.commands import CATALOGUE
 from bot.ids import CARD_BUTTONS, ActionId, BlockId, CallbackId
 from slack_emulator import BotResponse
+from slack_emulator.signing import signed_headers
+from tests.e2e.harness import SIGNING_SECRET
 from tests.e2e.robustness import (
     FUZZ,
     UNHANDLED,
@@ -411,3 +413,24 @@ async def test_event_payloads_with_garbage_never_get_a_500(
 ) -> None:
     answer = await post_event(world, data.draw(event_envelopes(world)))
     assert_not_a_crash(answer)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"command=/incident&text=\xff\xfe declare", "application/x-www-form-urlencoded"),
+        (
+            b'{"type": "event_callback", "event": {"type": "message", "text": "\xc3"}}',
+            "application/json",
+        ),
+        (b"command=/incident&text=help", "application/x-www-form-urlencoded; charset=klingon"),
+        (b"\x00" * 64, "application/octet-stream"),
+    ],
+)
+async def test_bodies_that_are_not_utf8_are_refused_not_a_crash(
+    world: Scenario, body: bytes, content_type: str
+) -> None:
+    headers = signed_headers(SIGNING_SECRET, body)
+    headers["Content-Type"] = content_type
+    async with world.bot.session.post(world.bot.events_url, data=body, headers=headers) as r:
+        assert r.status < 500, await r.text()

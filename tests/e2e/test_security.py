@@ -19,6 +19,7 @@ from slack_emulator.signing import signed_headers
 from tests.e2e.harness import SIGNING_SECRET
 from tests.e2e.robustness import (
     assert_consistent,
+    form_headers,
     interaction_body,
     module_scenario,
     snapshot,
@@ -404,3 +405,154 @@ async def test_public_endpoints_leak_no_configuration(world: Scenario, path: str
         "xoxb-",
     ):
         assert secret not in answer.body
+
+
+# -- refusals by the permission policy change nothing ---------------------------------------------
+
+
+async def stored_state(world: Scenario, channel: str) -> tuple[Any, ...]:
+    """The incident's row, roles and timeline, and what Slack shows of it."""
+    [row] = [r for r in await world.incidents() if r.channel_id == channel]
+    kinds = await world.timeline_kinds(row.id)
+    roles = sorted((role.role, role.user_id) for role in row.roles)
+    card = world.ws.pins(channel)[0]
+    return (
+        row.status,
+        row.severity,
+        row.resolved_by,
+        row.closed_by,
+        row.version,
+        roles,
+        kinds,
+        json.dumps(card.blocks),
+        len(world.ws.bot_messages(channel)),
+        len(world.ws.bot_messages("incidents")),
+    )
+
+
+async def commanded_incident(world: Scenario, severity: str = "sev1") -> str:
+    """An incident acknowledged by RESPONDER, who is its Incident Commander."""
+    _, channel = await declared(world, f"{severity} Guarded by the policy")
+    await world.command("ack", user=RESPONDER, channel=channel)
+    await world.settle()
+    return channel
+
+
+async def refused(world: Scenario, channel: str, attempt: Callable[[], Any]) -> str:
+    before = await stored_state(world, channel)
+    notes_before = len(world.notes_to(BYSTANDER))
+    await attempt()
+    await world.settle()
+    assert await stored_state(world, channel) == before
+    notes = world.notes_to(BYSTANDER)[notes_before:]
+    assert notes, "the bystander was told nothing"
+    return notes[-1]
+
+
+async def test_bystander_cannot_reopen_by_button_or_status(world: Scenario) -> None:
+    channel = await commanded_incident(world)
+    await world.command("resolve Fixed", user=RESPONDER, channel=channel)
+    await world.settle()
+    card = world.ws.pins(channel)[0]
+    note = await refused(
+        world, channel, lambda: world.slack.press_button(card, user_id=BYSTANDER, label="Reopen")
+    )
+    assert "Only" in note
+    note = await refused(
+        world,
+        channel,
+        lambda: world.command("status investigating", user=BYSTANDER, channel=channel),
+    )
+    assert "Only" in note
+
+
+async def test_bystander_cannot_close(world: Scenario) -> None:
+    channel = await commanded_incident(world)
+    await world.command("resolve Fixed", user=RESPONDER, channel=channel)
+    await world.settle()
+    note = await refused(
+        world, channel, lambda: world.command("status closed", user=BYSTANDER, channel=channel)
+    )
+    assert "Only" in note
+
+
+async def test_bystander_cannot_resolve_by_status_or_a_forged_form(world: Scenario) -> None:
+    channel = await commanded_incident(world)
+    [row] = [r for r in await world.incidents() if r.channel_id == channel]
+    public_id = f"INC-{row.declared_on:%Y%m%d}-{row.number:03d}"
+    note = await refused(
+        world, channel, lambda: world.command("status resolved", user=BYSTANDER, channel=channel)
+    )
+    assert "Only" in note
+    # A resolve form the bystander was never shown, submitted anyway.
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0001"},
+        "user": {"id": BYSTANDER},
+        "view": {
+            "id": "V0FORGED",
+            "type": "modal",
+            "callback_id": CallbackId.RESOLVE_MODAL.value,
+            "private_metadata": json.dumps({"incident": public_id, "channel_id": channel}),
+            "state": {
+                "values": {
+                    BlockId.RESOLVE_SUMMARY.value: {
+                        ActionId.RESOLVE_SUMMARY.value: {"value": "Nothing to see"}
+                    }
+                }
+            },
+        },
+    }
+
+    async def submit() -> None:
+        body = interaction_body(payload)
+        answer = await world.bot.post(body, form_headers(body))
+        assert answer.status == 200
+        assert "Only" in answer.body  # the form shows the refusal
+
+    before = await stored_state(world, channel)
+    await submit()
+    await world.settle()
+    assert await stored_state(world, channel) == before
+
+
+async def test_bystander_cannot_lower_the_severity_by_command_or_select(world: Scenario) -> None:
+    channel = await commanded_incident(world)
+    note = await refused(
+        world, channel, lambda: world.command("severity sev3", user=BYSTANDER, channel=channel)
+    )
+    assert "may lower this incident's severity" in note
+    card = world.ws.pins(channel)[0]
+    note = await refused(
+        world,
+        channel,
+        lambda: world.slack.select_option(
+            card, user_id=BYSTANDER, action_id=ActionId.CHANGE_SEVERITY, value="sev4"
+        ),
+    )
+    assert "may lower this incident's severity" in note
+
+
+async def test_bystander_cannot_take_the_commander_role_by_any_way_in(world: Scenario) -> None:
+    channel = await commanded_incident(world)
+    card = world.ws.pins(channel)[0]
+    for attempt in (
+        lambda: world.command(f"role ic <@{BYSTANDER}>", user=BYSTANDER, channel=channel),
+        lambda: world.command(f"handoff <@{BYSTANDER}>", user=BYSTANDER, channel=channel),
+        lambda: world.command("role ic none", user=BYSTANDER, channel=channel),
+        lambda: world.slack.select_user(
+            card, user_id=BYSTANDER, action_id=ActionId.PICK_COMMANDER, selected_user=BYSTANDER
+        ),
+    ):
+        note = await refused(world, channel, attempt)
+        assert "take the Incident Commander role" in note or "Only" in note
+    await world.slack.press_button(card, user_id=BYSTANDER, label="Assign role")
+    await world.settle()
+    form = world.ws.open_views(BYSTANDER)[-1]
+    before = await stored_state(world, channel)
+    await world.slack.submit_view(
+        form,
+        values={BlockId.ROLE_ROLE.value: "commander", BlockId.ROLE_USER.value: BYSTANDER},
+    )
+    await world.settle()
+    assert await stored_state(world, channel) == before
