@@ -60,7 +60,7 @@ def run(argv: list[str]) -> int:
         )
         if secret is not None
     ]
-    configure_logging(settings.klaxon_log_level, secrets)
+    configure_logging(settings.klaxon_log_level, secrets, settings.klaxon_log_format)
     if command == "check-config":
         print(f"configuration ok: {len(config.severities)} severities")
         return 0

@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import handlers
 from bot.config import KlaxonConfig
 from bot.errors import ConfigError, SlackUnavailable
+from bot.incidents import service
 from bot.incidents.projection import Projections
 from bot.incidents.user_groups import UserGroups
+from bot.metrics import Metrics
 from bot.scheduler import TimerScheduler
 from bot.services import Services
 from bot.settings import Settings
@@ -81,8 +83,11 @@ class Klaxon:
         self.settings = settings
         self.config = config
         self.engine: AsyncEngine = create_engine(settings.database_url)
+        self.metrics = Metrics()
         self.gateway = SlackGateway(
-            settings.slack_bot_token.get_secret_value(), settings.slack_api_url
+            settings.slack_bot_token.get_secret_value(),
+            settings.slack_api_url,
+            metrics=self.metrics,
         )
         self.tasks = BackgroundTasks()
         unit_of_work = UnitOfWorkFactory(session_factory(self.engine))
@@ -97,7 +102,13 @@ class Klaxon:
             user_groups=UserGroups(self.gateway),
         )
         self.bolt = build_bolt_app(settings, self.gateway, self.services)
-        self.scheduler = TimerScheduler(self.services)
+        self.scheduler = TimerScheduler(self.services, self.metrics)
+
+    async def open_incidents(self) -> dict[str, int]:
+        """Open incidents per configured severity (zero included), for ``/metrics``."""
+        counts = dict.fromkeys(self.config.severities, 0)
+        counts.update(await service.open_by_severity(self.services.unit_of_work))
+        return counts
 
     async def start(self) -> None:
         """Migrate the schema and prove the tokens work before taking any request; then

@@ -20,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import utcnow
 from bot.incidents.timers import fire_batch
+from bot.metrics import Metrics
 from bot.services import Services
 from storage.repositories import ClaimedTimer
 
@@ -33,8 +34,11 @@ MAX_FIRING = 8
 
 
 class TimerScheduler:
-    def __init__(self, services: Services, *, poll_interval: float = 0.25) -> None:
+    def __init__(
+        self, services: Services, metrics: Metrics, *, poll_interval: float = 0.25
+    ) -> None:
         self._services = services
+        self._metrics = metrics
         self._poll_interval = poll_interval
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._scheduler: AsyncIOScheduler | None = None
@@ -84,6 +88,7 @@ class TimerScheduler:
     async def _fire(self, timers: list[ClaimedTimer]) -> None:
         try:
             for fired in await fire_batch(self._services, timers, self.owner, utcnow()):
+                self._metrics.observe_timer_lateness(fired.lateness)
                 if fired.posted:
                     self.fired += 1
         except Exception:

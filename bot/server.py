@@ -1,4 +1,10 @@
-"""HTTP front door: ``POST /slack/events`` for Bolt and ``GET /healthz`` for the platform.
+"""HTTP front door: ``POST /slack/events`` for Bolt, ``GET /healthz`` for the platform and
+``GET /metrics`` for Prometheus.
+
+Every Slack request gets a request id for its log lines (:mod:`bot.log_context`), is checked
+by the :class:`~bot.request_guard.RequestGuard` (signature, age, replay) before Bolt parses it,
+and is counted with its acknowledgement latency. A request Bolt itself cannot read (a
+malformed payload) is answered 200 and logged, never a 500 with Slack retrying it.
 
 Also runs the process: start, serve until SIGTERM or SIGINT, then stop taking requests, let
 in-flight ones finish, drain background work and exit, all within :data:`SHUTDOWN_BUDGET`.
@@ -9,15 +15,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import log_context
 from bot.app import Klaxon
 from bot.config import KlaxonConfig
+from bot.metrics import CONTENT_TYPE_LATEST, Metrics
+from bot.request_guard import RequestGuard, Verdict, malformed
 from bot.settings import Settings
 from storage.database import is_reachable
 
@@ -30,13 +43,104 @@ REQUEST_GRACE = 3.0
 TASK_GRACE = 5.0
 
 
-def build_web_app(engine: AsyncEngine, bolt: AsyncApp | None) -> web.Application:
+_INTERACTION_KINDS = {
+    "block_actions": "action",
+    "view_submission": "view",
+    "view_closed": "view",
+    "shortcut": "shortcut",
+    "message_action": "shortcut",
+    "block_suggestion": "options",
+    "event_callback": "event",
+    "url_verification": "url_verification",
+}
+
+
+def request_kind(body: Mapping[str, Any]) -> str:
+    """command, action, view, shortcut, options, event, url_verification or other."""
+    if "command" in body:
+        return "command"
+    kind = body.get("type")
+    return _INTERACTION_KINDS.get(kind, "other") if isinstance(kind, str) else "other"
+
+
+def _outcome(status: int) -> str:
+    if 200 <= status < 300:
+        return "ok"
+    if status == 401:
+        return "refused"
+    if status == 404:
+        return "unhandled"
+    return "error" if status >= 500 else "other"
+
+
+OpenIncidents = Callable[[], Awaitable[Mapping[str, int]]]
+
+
+def build_web_app(
+    engine: AsyncEngine,
+    bolt: AsyncApp | None,
+    *,
+    guard: RequestGuard | None = None,
+    metrics: Metrics | None = None,
+    open_incidents: OpenIncidents | None = None,
+) -> web.Application:
     """``bolt`` is None in Socket Mode, where Slack's requests arrive over the websocket."""
 
-    async def slack_events(request: web.Request) -> web.Response:
+    async def dispatch(request: web.Request) -> tuple[web.Response, str, str]:
+        """The answer, the request's kind and the outcome to count."""
         assert bolt is not None
-        bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        raw = await request.read()
+        if guard is not None:
+            verdict = guard.check(raw, request.headers)
+            if verdict is not Verdict.OK:
+                logger.warning("refused a %s request to %s", verdict.value, EVENTS_PATH)
+                return web.Response(status=401), "unknown", "refused"
+        kind = "unknown"
+        try:
+            # Slack sends UTF-8; anything else no longer matches its signature, which Bolt
+            # then refuses, instead of a decoding error becoming a 500.
+            bolt_request = AsyncBoltRequest(
+                body=raw.decode("utf-8", errors="replace"),
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type]
+            )
+            if isinstance(bolt_request.body, Mapping):
+                kind = request_kind(bolt_request.body)
+                problem = malformed(bolt_request.body)
+                if problem is not None:
+                    logger.warning("ignored a malformed %s request: %s", kind, problem)
+                    return web.Response(status=200), kind, "malformed"
+            response = await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+        except Exception as exc:
+            # Bolt's own parsing assumes well-formed payloads (``actions[0]``, ``user.id``)
+            # and raises even inside its error handler. Slack would retry a 500 for ever.
+            logger.warning(
+                "ignored a %s request Klaxon could not read: %s: %s",
+                kind,
+                type(exc).__name__,
+                str(exc)[:200],
+            )
+            return web.Response(status=200), kind, "malformed"
+        return response, kind, _outcome(response.status)
+
+    async def slack_events(request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        with log_context.request_scope():
+            response, kind, outcome = await dispatch(request)
+        if metrics is not None:
+            metrics.request(kind, outcome, time.perf_counter() - started)
+        return response
+
+    async def metrics_page(_request: web.Request) -> web.Response:
+        assert metrics is not None
+        if open_incidents is not None:
+            try:
+                metrics.set_open_incidents(await open_incidents())
+            except Exception as exc:  # a scrape must answer even when the database does not
+                logger.warning("metrics: could not count open incidents: %s", type(exc).__name__)
+        return web.Response(
+            body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
 
     async def healthz(_request: web.Request) -> web.Response:
         # Deliberately says nothing about configuration: this endpoint is often public.
@@ -46,6 +150,8 @@ def build_web_app(engine: AsyncEngine, bolt: AsyncApp | None) -> web.Application
 
     app = web.Application()
     app.router.add_get("/healthz", healthz)
+    if metrics is not None:
+        app.router.add_get("/metrics", metrics_page)
     if bolt is not None:
         app.router.add_post(EVENTS_PATH, slack_events)
     return app
@@ -66,8 +172,20 @@ async def serve(klaxon: Klaxon, stop: asyncio.Event | None = None) -> None:
             socket_mode = AsyncSocketModeHandler(
                 klaxon.bolt, settings.slack_app_token.get_secret_value()
             )
+        signing_secret = settings.slack_signing_secret
+        guard = (
+            RequestGuard(signing_secret.get_secret_value())
+            if signing_secret is not None and socket_mode is None
+            else None
+        )
         runner = web.AppRunner(
-            build_web_app(klaxon.engine, None if socket_mode else klaxon.bolt),
+            build_web_app(
+                klaxon.engine,
+                None if socket_mode else klaxon.bolt,
+                guard=guard,
+                metrics=klaxon.metrics,
+                open_incidents=klaxon.open_incidents,
+            ),
             shutdown_timeout=REQUEST_GRACE,
             access_log=None,
         )

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     klaxon_host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces by default
     klaxon_config: Path | None = None
     klaxon_log_level: str = "INFO"
+    # "text" (one line per record) or "json" (one object per line, for log pipelines).
+    klaxon_log_format: str = "text"
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -110,6 +112,14 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("KLAXON_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
         return level
+
+    @field_validator("klaxon_log_format")
+    @classmethod
+    def _known_format(cls, log_format: str) -> str:
+        log_format = log_format.strip().lower()
+        if log_format not in {"text", "json"}:
+            raise ValueError("KLAXON_LOG_FORMAT must be text or json")
+        return log_format
 
     @model_validator(mode="after")
     def _http_mode_needs_secret(self) -> Settings:

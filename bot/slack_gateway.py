@@ -20,9 +20,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SlackUnavailable
+from bot.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +51,54 @@ def _form(arguments: dict[str, Any]) -> dict[str, str]:
         else:
             form[name] = str(value)
     return form
+
+
+def _method_of(request: HttpRequest) -> str:
+    return request.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+class _CountedConnectionRetry(AsyncConnectionErrorRetryHandler):
+    """slack_sdk's retry on dropped connections, counted in ``klaxon_slack_api_retries``."""
+
+    def __init__(self, metrics: Metrics | None, max_retry_count: int) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self._metrics = metrics
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if self._metrics is not None:
+            self._metrics.slack_retry(_method_of(request), "connection")
+        await super().prepare_for_next_attempt_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class _CountedRateLimitRetry(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's wait-and-retry on 429 ``Retry-After``, counted like the above."""
+
+    def __init__(self, metrics: Metrics | None, max_retry_count: int) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self._metrics = metrics
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if self._metrics is not None:
+            self._metrics.slack_retry(_method_of(request), "ratelimited")
+        await super().prepare_for_next_attempt_async(
+            state=state, request=request, response=response, error=error
+        )
 
 
 class NameTaken(SlackUnavailable):
@@ -79,13 +131,15 @@ class SlackGateway:
         timeout_seconds: int = 10,
         rate_limit_retries: int = 5,
         connection_retries: int = 3,
+        metrics: Metrics | None = None,
     ) -> None:
         self._token = token
         self._base_url = base_url
         self._timeout = timeout_seconds
+        self._metrics = metrics
         self._retry_handlers = [
-            AsyncConnectionErrorRetryHandler(max_retry_count=connection_retries),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+            _CountedConnectionRetry(metrics, connection_retries),
+            _CountedRateLimitRetry(metrics, rate_limit_retries),
         ]
         self._session: aiohttp.ClientSession | None = None
         self._client: AsyncWebClient | None = None
@@ -123,15 +177,25 @@ class SlackGateway:
             response = await self.client.api_call(method, **body)
         except SlackApiError as exc:
             data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            error = str(data.get("error", "unknown_error"))
+            if exc.response.status_code == 429:
+                error = "ratelimited"
+            self._count(method, error)
             raise SlackUnavailable(
                 method,
-                str(data.get("error", "unknown_error")),
+                error,
                 retryable=exc.response.status_code >= 500,
                 details=dict(data),
             ) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
+            self._count(method, type(exc).__name__)
             raise SlackUnavailable(method, type(exc).__name__, retryable=True) from exc
+        self._count(method, "ok")
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def _count(self, method: str, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.slack_call(method, outcome)
 
     @property
     def token(self) -> str:
@@ -256,9 +320,12 @@ class SlackGateway:
                 response_url, json=body, timeout=aiohttp.ClientTimeout(total=self._timeout)
             ) as response:
                 if response.status >= 400:
+                    self._count("response_url", f"http_{response.status}")
                     raise SlackUnavailable("response_url", f"http_{response.status}")
         except (aiohttp.ClientError, TimeoutError) as exc:
+            self._count("response_url", type(exc).__name__)
             raise SlackUnavailable("response_url", type(exc).__name__, retryable=True) from exc
+        self._count("response_url", "ok")
 
     async def close(self) -> None:
         if self._session is not None:

@@ -13,11 +13,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.incident import Incident, IncidentRole
+from bot.domain.lifecycle import parse_user
 from bot.domain.permissions import GuardedAction
 from bot.errors import InvalidInput
 from bot.ids import CARD_BUTTONS, ActionId
 from bot.incidents import flows
 from bot.services import Services
+from handlers.forms import open_form
 from handlers.payloads import Action, BlockActions, IncidentForm, parse
 from message_templates.lifecycle_forms import resolve_modal, role_modal, update_modal
 
@@ -49,7 +51,13 @@ def _answer(services: Services, press: BlockActions, text: str) -> None:
 def _open_form(services: Services, press: BlockActions, view: dict[str, Any]) -> None:
     if not press.trigger_id:
         raise InvalidInput("Slack sent no trigger to open the form; press the button again.")
-    services.tasks.spawn(services.slack.open_view(press.trigger_id, view), name="open a card form")
+    open_form(
+        services,
+        press.trigger_id,
+        view,
+        response_url=press.response_url,
+        name="open a card form",
+    )
 
 
 async def _on_action(services: Services, press: BlockActions, action: Action) -> str | None:
@@ -86,8 +94,9 @@ async def _on_action(services: Services, press: BlockActions, action: Action) ->
     assert kind is ActionId.PICK_COMMANDER
     if not action.selected_user:
         raise InvalidInput("Pick the person who will be Incident Commander.")
+    commander = parse_user(action.selected_user)
     outcome = await flows.assign_role(
-        services, incident, user, IncidentRole.COMMANDER, action.selected_user, handoff=True
+        services, incident, user, IncidentRole.COMMANDER, commander, handoff=True
     )
     return outcome.note
 

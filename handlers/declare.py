@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot import log_context
 from bot.clock import utcnow
 from bot.domain.declaration import (
     Declaration,
@@ -22,7 +23,15 @@ from bot.ids import ActionId, BlockId, CallbackId
 from bot.incidents import service
 from bot.incidents.war_room import Requester, open_war_room
 from bot.services import Services
-from handlers.payloads import DeclareOrigin, SlashCommand, view_value
+from handlers.forms import open_form
+from handlers.payloads import (
+    DeclareOrigin,
+    SlashCommand,
+    form_metadata,
+    form_user,
+    form_values,
+    view_value,
+)
 from message_templates.declare_modal import declare_modal, declaring_view
 from message_templates.message import Message
 from message_templates.replies import declaring
@@ -39,6 +48,7 @@ async def _declare(services: Services, declaration: Declaration, requester: Requ
         now=utcnow(),
         from_channel=requester.channel_id,
     )
+    log_context.bind_incident(incident.public_id)
     services.tasks.spawn(
         open_war_room(services, incident, requester), name=f"open war room {incident.public_id}"
     )
@@ -65,8 +75,12 @@ async def declare_command(
             severity=request.severity,
         )
         await ack()
-        services.tasks.spawn(
-            services.slack.open_view(command.trigger_id, view), name="open declare form"
+        open_form(
+            services,
+            command.trigger_id,
+            view,
+            response_url=command.response_url,
+            name="open declare form",
         )
         return
     requester = Requester(
@@ -99,7 +113,7 @@ def _form_errors(values: dict[str, Any], services: Services) -> dict[str, str]:
 
 def register(app: AsyncApp, services: Services) -> None:
     async def on_form_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = (view.get("state") or {}).get("values") or {}
+        values = form_values(view)
         errors = _form_errors(values, services)
         if errors:
             await ack(response_action="errors", errors=errors)
@@ -112,12 +126,10 @@ def register(app: AsyncApp, services: Services) -> None:
             config=services.config,
         )
         try:
-            origin = DeclareOrigin.model_validate_json(view.get("private_metadata") or "{}")
+            origin = DeclareOrigin.model_validate_json(form_metadata(view) or "{}")
         except ValidationError:
             origin = DeclareOrigin()
-        user_id = str((body.get("user") or {}).get("id") or "")
-        if not user_id:
-            raise InvalidInput("Slack did not say who submitted the form; try again.")
+        user_id = form_user(body)
         reply = await _declare(services, declaration, Requester(user_id, origin.channel_id))
         # The form turns into the "declaring" note: no extra Slack call, nothing to wait for.
         await ack(response_action="update", view=declaring_view(reply))

@@ -12,6 +12,7 @@ from bot.errors import InvalidInput
 from bot.incidents import flows
 from bot.incidents.lifecycle import UpdateDraft
 from bot.services import Services
+from handlers.forms import open_form
 from handlers.payloads import IncidentForm, SlashCommand
 from message_templates.help import COMMAND
 from message_templates.incident_card import incident_card
@@ -42,9 +43,7 @@ def _metadata(public_id: str, channel_id: str) -> str:
 def _open_form(
     services: Services, command: SlashCommand, view: dict[str, object], name: str
 ) -> None:
-    if not command.trigger_id:
-        raise InvalidInput("Slack sent no trigger to open the form; try again.")
-    services.tasks.spawn(services.slack.open_view(command.trigger_id, view), name=name)
+    open_form(services, command.trigger_id, view, response_url=command.response_url, name=name)
 
 
 async def lifecycle_command(

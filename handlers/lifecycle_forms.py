@@ -13,33 +13,30 @@ from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.incident import IncidentRole, IncidentStatus
+from bot.domain.lifecycle import parse_user
 from bot.errors import InvalidInput, SlackUnavailable
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.incidents import flows
 from bot.incidents.lifecycle import MAX_SUMMARY, UpdateDraft
 from bot.services import Services
-from handlers.payloads import IncidentForm, view_value
+from handlers.payloads import IncidentForm, form_metadata, form_user, form_values, view_value
 
 logger = logging.getLogger(__name__)
 
 
 def _form(view: dict[str, Any]) -> IncidentForm:
     try:
-        return IncidentForm.model_validate_json(view.get("private_metadata") or "")
+        return IncidentForm.model_validate_json(form_metadata(view))
     except ValidationError:
         raise InvalidInput("This form lost track of its incident; open it again.") from None
 
 
 def _user(body: dict[str, Any]) -> str:
-    user = (body.get("user") or {}).get("id")
-    if not isinstance(user, str) or not user:
-        raise InvalidInput("Slack did not say who submitted the form; try again.")
-    return user
+    return form_user(body)
 
 
 def _values(view: dict[str, Any]) -> dict[str, Any]:
-    values = (view.get("state") or {}).get("values") or {}
-    return values if isinstance(values, dict) else {}
+    return form_values(view)
 
 
 def _get(values: dict[str, Any], block: BlockId, action: ActionId) -> str:
@@ -140,7 +137,9 @@ def register(app: AsyncApp, services: Services) -> None:
             role = IncidentRole(role_word)
         except ValueError:
             errors[BlockId.ROLE_ROLE.value] = "Choose a role."
-        if not assignee:
+        try:
+            assignee = parse_user(assignee)
+        except InvalidInput:
             errors[BlockId.ROLE_USER.value] = "Choose the person."
         if errors or role is None:
             await ack(response_action="errors", errors=errors)

@@ -6,13 +6,23 @@ Unknown fields are ignored; a payload missing what Klaxon needs raises
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import InvalidInput
 
 Model = TypeVar("Model", bound=BaseModel)
+# NUL cannot be stored by PostgreSQL and a lone surrogate is not UTF-8; neither is something a
+# person typed, so both are dropped from user text as it arrives.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Slack's user and channel ids are about 11 characters; storage keeps up to 32.
+SlackId = Field(min_length=1, max_length=32)
+
+
+def clean_text(text: str) -> str:
+    return _UNSTORABLE.sub("", text)
 
 
 class _Payload(BaseModel):
@@ -20,15 +30,20 @@ class _Payload(BaseModel):
 
 
 class SlashCommand(_Payload):
-    user_id: str
-    channel_id: str
+    user_id: str = SlackId
+    channel_id: str = SlackId
     text: str = ""
     response_url: str | None = None
     trigger_id: str | None = None
 
+    @field_validator("text")
+    @classmethod
+    def _storable(cls, text: str) -> str:
+        return clean_text(text)
+
 
 class ActionUser(_Payload):
-    id: str
+    id: str = SlackId
 
 
 class SelectedOption(_Payload):
@@ -43,7 +58,7 @@ class Action(_Payload):
 
 
 class ActionChannel(_Payload):
-    id: str
+    id: str = SlackId
 
 
 class BlockActions(_Payload):
@@ -76,13 +91,38 @@ def parse(model: type[Model], payload: Any) -> Model:
         ) from None
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return clean_text(value) if isinstance(value, str) else ""
+
+
+def form_values(view: Any) -> dict[str, Any]:
+    """A submitted form's ``state.values`` ({} when Slack sent none, or something else)."""
+    return _object(_object(_object(view).get("state")).get("values"))
+
+
+def form_metadata(view: Any) -> str:
+    """The ``private_metadata`` Klaxon put in the form ("" when missing or not text)."""
+    return _text(_object(view).get("private_metadata"))
+
+
+def form_user(body: Any) -> str:
+    """Who submitted the form; raises :class:`InvalidInput` when Slack did not say."""
+    user = _object(_object(body).get("user")).get("id")
+    if not isinstance(user, str) or not 0 < len(user) <= 32:
+        raise InvalidInput("Slack did not say who submitted the form; try again.")
+    return user
+
+
 def view_value(values: dict[str, Any], block: str, action: str) -> str:
-    """What the user entered or picked in one input of a submitted form ("" when nothing)."""
-    element = (values.get(block) or {}).get(action) or {}
-    if not isinstance(element, dict):
-        return ""
+    """What the user entered or picked in one input of a submitted form ("" when nothing or
+    when the input holds something other than text)."""
+    element = _object(_object(values.get(block)).get(action))
     if "selected_option" in element:
-        return str((element.get("selected_option") or {}).get("value") or "")
+        return _text(_object(element.get("selected_option")).get("value"))
     if "selected_user" in element:
-        return str(element.get("selected_user") or "")
-    return str(element.get("value") or "")
+        return _text(element.get("selected_user"))
+    return _text(element.get("value"))

@@ -234,6 +234,15 @@ class IncidentRepository:
         )
         return int(total or 0)
 
+    async def count_open_by_severity(self) -> dict[str, int]:
+        open_statuses = [status.value for status in IncidentStatus if status.is_open]
+        rows = await self._session.execute(
+            select(IncidentRow.severity, func.count())
+            .where(IncidentRow.status.in_(open_statuses))
+            .group_by(IncidentRow.severity)
+        )
+        return {str(severity): int(count) for severity, count in rows}
+
     async def get_fresh(self, incident_id: int) -> Incident | None:
         """Like :meth:`get`, but re-read even if this session has the row already."""
         row = await self._session.get(IncidentRow, incident_id, populate_existing=True)

@@ -34,8 +34,9 @@ ROLE_WORDS: dict[str, IncidentRole] = {
 NOBODY_WORDS = frozenset({"none", "nobody", "-"})
 
 # What Slack sends for a mention in an escaped slash command: <@U123ABC|name> or <@U123ABC>.
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# Slack's ids are about 11 characters; storage keeps 32, so anything longer is no user.
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,31})(?:\|[^>]*)?>$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 
 
 class StatusMove(enum.Enum):

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from bot import log_context
 from bot.clock import utcnow
 from bot.domain.incident import Incident, IncidentRole, IncidentStatus
 from bot.domain.permissions import GuardedAction
@@ -42,6 +43,7 @@ async def incident_in_channel(services: Services, channel_id: str) -> Incident:
             "This channel is not an incident's war room. Run this in the war room; "
             f"`{COMMAND} list` shows the open incidents and their channels."
         )
+    log_context.bind_incident(incident.public_id)
     return incident
 
 
@@ -53,6 +55,7 @@ async def incident_on_card(services: Services, public_id: str | None) -> Inciden
             "This card belongs to an incident Klaxon has no record of; it may come from "
             f"another installation. `{COMMAND} list` shows the open incidents."
         )
+    log_context.bind_incident(incident.public_id)
     return incident
 
 

@@ -172,6 +172,11 @@ async def find_by_channel(uow: UnitOfWorkFactory, channel_id: str) -> Incident |
         return await work.incidents.get_by_channel(channel_id)
 
 
+async def open_by_severity(uow: UnitOfWorkFactory) -> dict[str, int]:
+    async with uow(write=False) as work:
+        return await work.incidents.count_open_by_severity()
+
+
 async def recent_open(uow: UnitOfWorkFactory, limit: int) -> tuple[Sequence[Incident], int]:
     """The ``limit`` newest open incidents, and how many are open in all."""
     async with uow(write=False) as work:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -97,6 +98,10 @@ async def test_sev1_posts_on_its_cadence_and_sev4_not_at_all(fast: Scenario) -> 
     assert len(to_stakeholders) >= len(posted) - 1
     assert scheduled_updates(fast, sev4.channel) == []
     assert (await sev1.row()).update_count >= len(posted)
+    metrics = await fast.bot.get("/metrics")
+    fired = re.search(r"^klaxon_timer_lateness_seconds_count (\S+)$", metrics.body, re.MULTILINE)
+    assert fired is not None
+    assert float(fired.group(1)) >= len(posted)
 
 
 async def test_no_news_is_said_and_the_commander_nudged(fast: Scenario) -> None:

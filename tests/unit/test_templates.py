@@ -1,4 +1,5 @@
 import dataclasses
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -149,3 +150,13 @@ def test_broken_update_override_names_the_file(tmp_path: Path) -> None:
     )
     with pytest.raises(TemplateError, match=r"update\.toml \[sev1\].*unknown placeholder \{nope\}"):
         load_templates(tmp_path)
+
+
+def test_truncating_escaped_text_never_cuts_an_entity_in_half() -> None:
+    from message_templates.mrkdwn import escape, truncate
+
+    escaped = escape("A" + "&" * 10)
+    for limit in range(2, len(escaped)):
+        cut = truncate(escaped, limit)
+        assert len(cut) <= limit
+        assert re.search(r"&(?!amp;)", cut) is None, cut

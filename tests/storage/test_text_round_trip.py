@@ -1,0 +1,58 @@
+"""Whatever text a responder types is stored and read back exactly, on SQLite and PostgreSQL:
+quotes, comment markers, LIKE wildcards, backslashes and any script are data, never SQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain.declaration import Declaration
+from bot.domain.incident import TimelineKind
+from bot.incidents import service
+from handlers.payloads import clean_text
+from storage.database import session_factory
+from storage.unit_of_work import UnitOfWorkFactory
+
+NOW = datetime(2026, 11, 22, 3, 14, tzinfo=UTC)
+
+# What can arrive from Slack, after the handlers drop NUL and lone surrogates.
+typed = st.text(max_size=300).map(clean_text)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(title=typed, description=typed)
+@example(title="'; DROP TABLE incidents; --", description="%_\\%")
+@example(title='Robert"); DELETE FROM timeline_entries; --', description="\\x00 \\' \\\\")
+@example(title=clean_text("NUL \x00 and a lone \ud800 surrogate"), description="\x1b[31m")
+@example(title="naïve café ☕ 日本語 עברית 🔥", description="\u202e\u200b\x01")
+async def test_user_text_is_stored_and_read_back_verbatim(
+    engine: AsyncEngine, title: str, description: str
+) -> None:
+    uow = UnitOfWorkFactory(session_factory(engine))
+    declaration = Declaration(
+        title=title, severity="sev2", description=description, service=description[:80]
+    )
+    incident, _ = await service.declare(uow, declaration, declared_by="U0DECLARER", now=NOW)
+    async with uow(write=False) as work:
+        stored = await work.incidents.get_by_public_id(incident.public_id)
+        [declared] = [
+            entry
+            for entry in await work.timeline.list_for_incident(incident.id)
+            if entry.kind is TimelineKind.DECLARED
+        ]
+    assert stored is not None
+    assert (stored.title, stored.description, stored.service) == (
+        title,
+        description,
+        description[:80],
+    )
+    assert declared.text.endswith(title)
