@@ -16,7 +16,7 @@ from bot.incidents import service
 from bot.incidents.projection import Projections
 from bot.incidents.user_groups import UserGroups
 from bot.metrics import Metrics
-from bot.scheduler import TimerScheduler
+from bot.scheduler import TimerScheduler, process_id
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack_gateway import TOKEN_ERRORS, SlackGateway
@@ -100,6 +100,7 @@ class Klaxon:
             templates=templates,
             projections=Projections(config, unit_of_work, self.gateway, self.tasks, templates),
             user_groups=UserGroups(self.gateway),
+            process_id=process_id(),
         )
         self.bolt = build_bolt_app(settings, self.gateway, self.services)
         self.scheduler = TimerScheduler(self.services, self.metrics)
@@ -117,6 +118,7 @@ class Klaxon:
         if self.settings.slack_app_token is not None:
             await self._check_app_token(self.settings.slack_app_token.get_secret_value())
         await self._check_bot_token()
+        await self.scheduler.release_dead_holders()
         self.scheduler.start()
 
     async def _check_bot_token(self) -> None:

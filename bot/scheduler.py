@@ -19,7 +19,9 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import utcnow
+from bot.domain.schedule import TimerKind
 from bot.incidents.timers import fire_batch
+from bot.incidents.war_room import resume_setup
 from bot.metrics import Metrics
 from bot.services import Services
 from storage.repositories import ClaimedTimer
@@ -33,6 +35,30 @@ CLAIM_BATCH = 200
 MAX_FIRING = 8
 
 
+def process_id() -> str:
+    """Who holds a claim: host, pid and a random part, so a restarted process is new."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def is_gone(holder: str, me: str) -> bool:
+    """A claim holder on this host that no longer runs: its pid is dead, or its pid is ours
+    (a container restarted with the same pid) under an earlier incarnation."""
+    host, _, rest = holder.partition(":")
+    pid_text, _, _ = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit() or holder == me:
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 class TimerScheduler:
     def __init__(
         self, services: Services, metrics: Metrics, *, poll_interval: float = 0.25
@@ -40,7 +66,7 @@ class TimerScheduler:
         self._services = services
         self._metrics = metrics
         self._poll_interval = poll_interval
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = services.process_id
         self._scheduler: AsyncIOScheduler | None = None
         self._firing = asyncio.Semaphore(MAX_FIRING)
         self._ticking = asyncio.Lock()
@@ -67,6 +93,17 @@ class TimerScheduler:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
 
+    async def release_dead_holders(self) -> None:
+        """Claims of processes on this host that died (a restart, say) need not wait for their
+        lease to lapse: the interrupted war room or update is taken over at once."""
+        async with self._services.unit_of_work() as work:
+            gone = [h for h in await work.timers.holders() if is_gone(h, self.owner)]
+            if gone:
+                await work.timers.release_claims_of(gone, utcnow())
+            await work.commit()
+        if gone:
+            logger.info("took over the timers of %d stopped process(es)", len(gone))
+
     async def tick(self) -> int:
         """Claim and start firing every due timer; how many were claimed."""
         if self._ticking.locked():
@@ -78,12 +115,25 @@ class TimerScheduler:
                 async with self._services.unit_of_work() as work:
                     claimed = await work.timers.claim_due(self.owner, now, CLAIM_LEASE, CLAIM_BATCH)
                     await work.commit()
-                if claimed:
+                setups = [t for t in claimed if t.kind is TimerKind.WAR_ROOM]
+                due = [t for t in claimed if t.kind is not TimerKind.WAR_ROOM]
+                for setup in setups:
+                    self._services.tasks.spawn(
+                        self._resume(setup), name=f"resume war room {setup.incident_id}"
+                    )
+                if due:
                     await self._firing.acquire()
-                    self._services.tasks.spawn(self._fire(claimed), name="fire timers")
+                    self._services.tasks.spawn(self._fire(due), name="fire timers")
                 claimed_total += len(claimed)
                 if len(claimed) < CLAIM_BATCH:
                     return claimed_total
+
+    async def _resume(self, setup: ClaimedTimer) -> None:
+        try:
+            await resume_setup(self._services, setup.incident_id)
+        except Exception:
+            # The claim lapses and the setup is tried again; after an hour it is given up.
+            logger.exception("resuming the war room of incident %s failed", setup.incident_id)
 
     async def _fire(self, timers: list[ClaimedTimer]) -> None:
         try:

@@ -22,3 +22,5 @@ class Services:
     templates: Templates
     projections: Projections
     user_groups: UserGroups
+    # Names this process in timer claims; unique per start.
+    process_id: str

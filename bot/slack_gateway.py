@@ -116,6 +116,13 @@ class InviteFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelInfo:
+    id: str
+    name: str
+    creator: str
+
+
+@dataclass(frozen=True, slots=True)
 class BotIdentity:
     team_id: str
     user_id: str
@@ -261,6 +268,24 @@ class SlackGateway:
 
     async def set_topic(self, channel_id: str, topic: str) -> None:
         await self.call("conversations.setTopic", channel=channel_id, topic=topic)
+
+    async def find_channel(self, name: str) -> ChannelInfo | None:
+        """An open channel named ``name`` that the bot can see (conversations.list, paged)."""
+        cursor = ""
+        while True:
+            data = await self.call(
+                "conversations.list",
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=1000,
+                cursor=cursor or None,
+            )
+            for channel in data.get("channels") or []:
+                if isinstance(channel, dict) and channel.get("name") == name:
+                    return ChannelInfo(str(channel["id"]), name, str(channel.get("creator", "")))
+            cursor = str((data.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                return None
 
     async def archive(self, channel_id: str) -> None:
         try:

@@ -47,6 +47,7 @@ async def _declare(services: Services, declaration: Declaration, requester: Requ
         declared_by=requester.user_id,
         now=utcnow(),
         from_channel=requester.channel_id,
+        opened_by=services.process_id,
     )
     log_context.bind_incident(incident.public_id)
     services.tasks.spawn(

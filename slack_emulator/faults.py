@@ -47,6 +47,7 @@ SLACK_RATE_LIMITS: dict[str, RateLimit] = {
     "conversations.invite": TIER_3,
     "conversations.join": TIER_3,
     "conversations.members": TIER_4,
+    "conversations.list": TIER_2,
     "conversations.info": TIER_3,
     "chat.update": TIER_3,
     "chat.getPermalink": TIER_4,

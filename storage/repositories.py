@@ -474,6 +474,62 @@ class TimerRepository:
         )
         await self._session.execute(statement)
 
+    async def hold(
+        self, incident_id: int, kind: TimerKind, owner: str, now: datetime, lease: timedelta
+    ) -> None:
+        """A timer due now but already claimed by ``owner``: work in progress that another
+        process takes over only if ``owner`` stops renewing the claim."""
+        values = {
+            "due_at": now,
+            "step": 0,
+            "claimed_by": owner,
+            "claim_expires_at": now + lease,
+        }
+        dialect = self._session.bind.dialect.name if self._session.bind is not None else "sqlite"
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await self._session.execute(
+            insert_(TimerRow)
+            .values(incident_id=incident_id, kind=kind.value, **values)
+            .on_conflict_do_update(index_elements=["incident_id", "kind"], set_=values)
+        )
+
+    async def renew(self, incident_id: int, kind: TimerKind, owner: str, until: datetime) -> bool:
+        result = await self._session.execute(
+            update(TimerRow)
+            .where(
+                TimerRow.incident_id == incident_id,
+                TimerRow.kind == kind.value,
+                TimerRow.claimed_by == owner,
+            )
+            .values(claim_expires_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        return cast("CursorResult[Any]", result).rowcount == 1
+
+    async def drop(self, incident_id: int, kind: TimerKind, owner: str) -> None:
+        await self._session.execute(
+            delete(TimerRow).where(
+                TimerRow.incident_id == incident_id,
+                TimerRow.kind == kind.value,
+                TimerRow.claimed_by == owner,
+            )
+        )
+
+    async def holders(self) -> set[str]:
+        rows = await self._session.scalars(
+            select(TimerRow.claimed_by).where(TimerRow.claimed_by.is_not(None)).distinct()
+        )
+        return {holder for holder in rows if holder}
+
+    async def release_claims_of(self, holders: Iterable[str], now: datetime) -> None:
+        """Make the claims of processes known to be dead free at once."""
+        await self._session.execute(
+            update(TimerRow)
+            .where(TimerRow.claimed_by.in_(set(holders)))
+            .values(claim_expires_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
     async def next_due(self) -> datetime | None:
         return await self._session.scalar(select(func.min(TimerRow.due_at)))
 

@@ -16,6 +16,9 @@ from bot.config import Severity
 class TimerKind(enum.StrEnum):
     STATUS_UPDATE = "status_update"
     ESCALATION = "escalation"
+    # Held by the process opening an incident's war room; if that process dies, the claim
+    # lapses and another process (or the same one, restarted) finishes the job.
+    WAR_ROOM = "war_room_setup"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.config import Severity
 from bot.domain.declaration import Declaration
 from bot.domain.incident import Incident, TimelineKind
-from bot.domain.schedule import escalation_from, updates_from
+from bot.domain.schedule import TimerKind, escalation_from, updates_from
+from message_templates.mrkdwn import escape
 from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+# How long a war room's setup stays with the process that started it without a renewal.
+SETUP_LEASE = timedelta(seconds=60)
 
 
 async def declare(
@@ -20,8 +24,13 @@ async def declare(
     declared_by: str,
     now: datetime,
     from_channel: str | None = None,
+    opened_by: str,
 ) -> tuple[Incident, Incident | None]:
-    """Store the incident; also return the incident whose war room it was declared from."""
+    """Store the incident; also return the incident whose war room it was declared from.
+
+    ``opened_by`` (this process) holds the war room's setup from now on; should it die before
+    the war room is ready, its claim lapses and another process finishes the job.
+    """
     async with uow() as work:
         current = await work.incidents.get_by_channel(from_channel) if from_channel else None
         incident = await work.incidents.add(
@@ -37,12 +46,27 @@ async def declare(
             TimelineKind.DECLARED,
             occurred_at=now,
             actor=declared_by,
-            text=f"Declared {declaration.severity.upper()}: {declaration.title}",
+            text=f"Declared {escape(declaration.severity.upper())}: {escape(declaration.title)}",
             is_key=True,
             dedup_key="declared",
         )
+        await work.timers.hold(incident.id, TimerKind.WAR_ROOM, opened_by, now, SETUP_LEASE)
         await work.commit()
     return incident, current
+
+
+async def renew_setup(uow: UnitOfWorkFactory, incident_id: int, holder: str, now: datetime) -> bool:
+    """Keep holding the war room's setup; False if another process took it over."""
+    async with uow() as work:
+        held = await work.timers.renew(incident_id, TimerKind.WAR_ROOM, holder, now + SETUP_LEASE)
+        await work.commit()
+    return held
+
+
+async def finish_setup(uow: UnitOfWorkFactory, incident_id: int, holder: str) -> None:
+    async with uow() as work:
+        await work.timers.drop(incident_id, TimerKind.WAR_ROOM, holder)
+        await work.commit()
 
 
 async def record(

@@ -13,10 +13,12 @@ timeline; the incident itself stays consistent because its state lives in storag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TypeVar
 
 from bot.clock import utcnow
@@ -42,7 +44,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Requester:
-    """Who declared, and where Klaxon can answer them privately."""
+    """Who declared, and where Klaxon can answer them privately (a direct message when the
+    request that declared is gone, as after a restart)."""
 
     user_id: str
     channel_id: str | None = None
@@ -58,13 +61,16 @@ async def tell(services: Services, requester: Requester, message: Message) -> No
             await services.slack.post_ephemeral(
                 requester.channel_id, requester.user_id, message.text, message.blocks
             )
+        else:
+            await services.slack.post_message(requester.user_id, message.text, message.blocks)
     except SlackUnavailable as exc:
         logger.warning("could not tell %s: %s", requester.user_id, exc)
 
 
 async def _create_channel(
-    slack: SlackGateway, settings: WarRoom, incident: Incident, severity: Severity
+    services: Services, settings: WarRoom, incident: Incident, severity: Severity, *, resuming: bool
 ) -> tuple[str, str]:
+    slack = services.slack
     for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
         name = war_room_name(
             settings.name_pattern,
@@ -77,8 +83,26 @@ async def _create_channel(
         try:
             return await slack.create_channel(name, private=settings.private)
         except NameTaken:
+            if resuming:
+                orphan = await _orphan(services, name)
+                if orphan is not None:
+                    return orphan
             continue
     raise SlackUnavailable("conversations.create", "name_taken")
+
+
+async def _orphan(services: Services, name: str) -> tuple[str, str] | None:
+    """The channel a process that died created for this incident before recording it: made
+    by Klaxon, named for the incident, still open, and no incident's war room."""
+    found = await services.slack.find_channel(name)
+    identity = services.slack.known_identity
+    if found is None or identity is None or found.creator != identity.user_id:
+        return None
+    async with services.unit_of_work(write=False) as work:
+        if await work.incidents.get_by_channel(found.id) is not None:
+            return None
+    logger.info("adopting channel #%s, created before a restart", name)
+    return found.id, found.name
 
 
 async def responders_to_invite(
@@ -120,20 +144,69 @@ def _outcome(result: T | BaseException) -> T | SlackUnavailable:
     return result
 
 
+def _already(channel: str | None, ts: str | None) -> Awaitable[tuple[str, str]] | None:
+    """A message an earlier attempt posted and recorded, so a resumed setup skips it."""
+    if channel is None or ts is None:
+        return None
+
+    async def known() -> tuple[str, str]:
+        return channel, ts
+
+    return known()
+
+
 async def _settle(*steps: Awaitable[object]) -> list[object]:
     return list(await asyncio.gather(*steps, return_exceptions=True))
 
 
-async def open_war_room(services: Services, incident: Incident, requester: Requester) -> None:
+@contextlib.asynccontextmanager
+async def _holding_setup(services: Services, incident: Incident) -> AsyncIterator[None]:
+    """Renew this process's claim on the setup while it runs; release it when done. If the
+    process dies, the claim lapses and the timer scheduler hands the setup to another."""
+    holder, uow = services.process_id, services.unit_of_work
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(service.SETUP_LEASE.total_seconds() / 4)
+            if not await service.renew_setup(uow, incident.id, holder, utcnow()):
+                logger.warning("%s: war room setup was taken over", incident.public_id)
+                return
+
+    renewing = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewing
+    await service.finish_setup(uow, incident.id, holder)
+
+
+async def open_war_room(
+    services: Services, incident: Incident, requester: Requester, *, resuming: bool = False
+) -> None:
+    """Open the war room, or finish opening it (``resuming``) after a process died midway:
+    steps already recorded (channel, card, announcement) are not done again."""
+    async with _holding_setup(services, incident):
+        await _open_war_room(services, incident, requester, resuming=resuming)
+
+
+async def _open_war_room(
+    services: Services, incident: Incident, requester: Requester, *, resuming: bool
+) -> None:
     config, slack, uow = services.config, services.slack, services.unit_of_work
     severity = config.severities[incident.severity]
     problems: list[str] = []
 
     try:
-        (channel_id, channel_name), invitees = await asyncio.gather(
-            _create_channel(slack, config.war_room, incident, severity),
-            responders_to_invite(slack, severity, incident.declared_by, problems),
-        )
+        if incident.channel_id is not None and incident.channel_name is not None:
+            channel_id, channel_name = incident.channel_id, incident.channel_name
+            invitees = await responders_to_invite(slack, severity, incident.declared_by, problems)
+        else:
+            (channel_id, channel_name), invitees = await asyncio.gather(
+                _create_channel(services, config.war_room, incident, severity, resuming=resuming),
+                responders_to_invite(slack, severity, incident.declared_by, problems),
+            )
     except SlackUnavailable as exc:
         logger.warning("%s: war room not created: %s", incident.public_id, exc)
         await service.record(
@@ -146,8 +219,11 @@ async def open_war_room(services: Services, incident: Incident, requester: Reque
         )
         await tell(services, requester, war_room_failed(incident, exc.error))
         return
-    await service.attach_war_room(uow, incident, severity, channel_id, channel_name, now=utcnow())
-    incident = dataclasses.replace(incident, channel_id=channel_id, channel_name=channel_name)
+    if incident.channel_id is None:
+        await service.attach_war_room(
+            uow, incident, severity, channel_id, channel_name, now=utcnow()
+        )
+        incident = dataclasses.replace(incident, channel_id=channel_id, channel_name=channel_name)
 
     card = incident_card(incident, config.severities)
     topic_text = channel_topic(incident, severity)
@@ -156,8 +232,10 @@ async def open_war_room(services: Services, incident: Incident, requester: Reque
     invited, topic, posted, announced = await _settle(
         slack.invite(channel_id, invitees),
         slack.set_topic(channel_id, topic_text),
-        slack.post_message(channel_id, card.text, card.blocks),
-        announce(slack, announcement_channel, notice),
+        _already(incident.channel_id, incident.card_ts)
+        or slack.post_message(channel_id, card.text, card.blocks),
+        _already(incident.announcement_channel_id, incident.announcement_ts)
+        or announce(slack, announcement_channel, notice),
     )
     invited_users: list[str] | None = None
     failures = _outcome(invited)
@@ -221,3 +299,34 @@ async def open_war_room(services: Services, incident: Incident, requester: Reque
                 "%s: could not report problems in the war room: %s", incident.public_id, exc
             )
     await tell(services, requester, war_room_ready(incident, problems))
+
+
+# Past this, a setup left unfinished is reported as failed instead of finished late.
+GIVE_UP_AFTER = timedelta(hours=1)
+
+
+async def resume_setup(services: Services, incident_id: int) -> None:
+    """Finish the war room of an incident whose setup lost its process (claimed by this one)."""
+    async with services.unit_of_work(write=False) as work:
+        incident = await work.incidents.get(incident_id)
+    if incident is None or not incident.status.is_open:
+        await service.finish_setup(services.unit_of_work, incident_id, services.process_id)
+        return
+    requester = Requester(incident.declared_by)
+    if utcnow() - incident.declared_at > GIVE_UP_AFTER:
+        logger.warning("%s: war room setup abandoned", incident.public_id)
+        await service.record(
+            services.unit_of_work,
+            incident.id,
+            TimelineKind.PROBLEM,
+            "War room setup was interrupted and not finished",
+            now=utcnow(),
+            dedup_key="problem:war_room",
+        )
+        await tell(
+            services, requester, war_room_failed(incident, "Klaxon stopped while opening it")
+        )
+        await service.finish_setup(services.unit_of_work, incident_id, services.process_id)
+        return
+    logger.info("%s: finishing a war room setup that was interrupted", incident.public_id)
+    await open_war_room(services, incident, requester, resuming=True)

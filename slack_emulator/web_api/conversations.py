@@ -187,6 +187,42 @@ async def members(call: ApiCall) -> JSON:
     )
 
 
+_CHANNEL_TYPES = frozenset({"public_channel", "private_channel", "mpim", "im"})
+
+
+def _kind(channel: Channel) -> str:
+    if channel.is_im:
+        return "im"
+    return "private_channel" if channel.is_private else "public_channel"
+
+
+async def list_(call: ApiCall) -> JSON:
+    """Channels the token can see: public ones, and private ones and DMs the bot is in."""
+    ws = call.ws
+    types = set((call.opt_str("types") or "public_channel").split(","))
+    if not types <= _CHANNEL_TYPES:
+        raise ApiError("invalid_types")
+    limit = call.integer("limit", 100, "invalid_limit")
+    if not 1 <= limit <= 1000:
+        raise ApiError("invalid_limit")
+    exclude_archived = call.flag("exclude_archived")
+    visible = [
+        channel
+        for channel in ws.channels_by_id.values()
+        if _kind(channel) in types
+        and not (exclude_archived and channel.is_archived)
+        and (_kind(channel) == "public_channel" or ws.bot_user_id in channel.members)
+    ]
+    cursor = call.opt_str("cursor")
+    start = _decode_cursor(cursor) if cursor else 0
+    page = visible[start : start + limit]
+    more = start + limit < len(visible)
+    return ok(
+        channels=[channel.to_api(ws.bot_user_id) for channel in page],
+        response_metadata={"next_cursor": _encode_cursor(start + limit) if more else ""},
+    )
+
+
 async def join(call: ApiCall) -> JSON:
     ws = call.ws
     ref = call.req_str("channel", "channel_not_found")
@@ -217,4 +253,5 @@ HANDLERS: dict[str, Handler] = {
     "conversations.info": info,
     "conversations.members": members,
     "conversations.join": join,
+    "conversations.list": list_,
 }

@@ -50,6 +50,7 @@ async def failing_app() -> AsyncIterator[FailingApp]:
             templates=templates,
             projections=Projections(config, unit_of_work, gateway, tasks, templates),
             user_groups=UserGroups(gateway),
+            process_id="test-process",
         )
         app = AsyncApp(
             client=gateway.client,

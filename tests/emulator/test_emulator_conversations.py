@@ -216,3 +216,35 @@ async def test_join(web_client: AsyncWebClient, seeded: Seeded, emulator: SlackE
     assert (await error_of(web_client.conversations_join(channel="C404")))["error"] == (
         "channel_not_found"
     )
+
+
+async def test_list_pages_through_visible_channels(
+    web_client: AsyncWebClient, emulator: SlackEmulator
+) -> None:
+    ws = emulator.default_workspace
+    before = {c["name"] for c in (await web_client.conversations_list(limit=1000))["channels"]}
+    for index in range(5):
+        await web_client.conversations_create(name=f"list-{index}")
+    ws.create_channel("hidden-private", is_private=True)
+    await web_client.conversations_create(name="mine-private", is_private=True)
+    gone = (await web_client.conversations_create(name="list-archived"))["channel"]
+    await web_client.conversations_archive(channel=gone["id"])
+
+    names: list[str] = []
+    cursor = ""
+    while True:
+        page = await web_client.conversations_list(
+            types="public_channel,private_channel", exclude_archived=True, limit=2, cursor=cursor
+        )
+        assert len(page["channels"]) <= 2
+        names += [channel["name"] for channel in page["channels"]]
+        cursor = page["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert set(names) - before == {f"list-{i}" for i in range(5)} | {"mine-private"}
+    public_only = (await web_client.conversations_list(limit=1000))["channels"]
+    assert "mine-private" not in {c["name"] for c in public_only}
+    assert (await error_of(web_client.conversations_list(types="rooms")))[
+        "error"
+    ] == "invalid_types"
+    assert (await error_of(web_client.conversations_list(limit=0)))["error"] == "invalid_limit"

@@ -41,7 +41,9 @@ async def test_user_text_is_stored_and_read_back_verbatim(
     declaration = Declaration(
         title=title, severity="sev2", description=description, service=description[:80]
     )
-    incident, _ = await service.declare(uow, declaration, declared_by="U0DECLARER", now=NOW)
+    incident, _ = await service.declare(
+        uow, declaration, declared_by="U0DECLARER", now=NOW, opened_by="test-process"
+    )
     async with uow(write=False) as work:
         stored = await work.incidents.get_by_public_id(incident.public_id)
         [declared] = [
