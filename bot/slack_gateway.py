@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
@@ -101,6 +102,31 @@ class _CountedRateLimitRetry(AsyncRateLimitErrorRetryHandler):
         )
 
 
+class _CountedServerErrorRetry(AsyncServerErrorRetryHandler):
+    """slack_sdk's retry on 500/503 answers, counted like the above. Slack answers those at
+    its edge, before a method runs; the one write whose retry could double up,
+    ``conversations.create``, is made safe by adopting Klaxon's own channel on
+    ``name_taken`` (bot/incidents/war_room.py)."""
+
+    def __init__(self, metrics: Metrics | None, max_retry_count: int) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self._metrics = metrics
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if self._metrics is not None:
+            self._metrics.slack_retry(_method_of(request), "server_error")
+        await super().prepare_for_next_attempt_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
 class NameTaken(SlackUnavailable):
     """``conversations.create`` refused the name: it exists, perhaps archived."""
 
@@ -147,6 +173,7 @@ class SlackGateway:
         self._retry_handlers = [
             _CountedConnectionRetry(metrics, connection_retries),
             _CountedRateLimitRetry(metrics, rate_limit_retries),
+            _CountedServerErrorRetry(metrics, connection_retries),
         ]
         self._session: aiohttp.ClientSession | None = None
         self._client: AsyncWebClient | None = None

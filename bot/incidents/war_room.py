@@ -68,7 +68,7 @@ async def tell(services: Services, requester: Requester, message: Message) -> No
 
 
 async def _create_channel(
-    services: Services, settings: WarRoom, incident: Incident, severity: Severity, *, resuming: bool
+    services: Services, settings: WarRoom, incident: Incident, severity: Severity
 ) -> tuple[str, str]:
     slack = services.slack
     for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
@@ -83,10 +83,12 @@ async def _create_channel(
         try:
             return await slack.create_channel(name, private=settings.private)
         except NameTaken:
-            if resuming:
-                orphan = await _orphan(services, name)
-                if orphan is not None:
-                    return orphan
+            # The name holds the incident's number, so a channel of that name that Klaxon
+            # made and no incident owns is this incident's: created by a process that died,
+            # or by an attempt whose answer was lost and then retried.
+            orphan = await _orphan(services, name)
+            if orphan is not None:
+                return orphan
             continue
     raise SlackUnavailable("conversations.create", "name_taken")
 
@@ -182,18 +184,14 @@ async def _holding_setup(services: Services, incident: Incident) -> AsyncIterato
     await service.finish_setup(uow, incident.id, holder)
 
 
-async def open_war_room(
-    services: Services, incident: Incident, requester: Requester, *, resuming: bool = False
-) -> None:
-    """Open the war room, or finish opening it (``resuming``) after a process died midway:
-    steps already recorded (channel, card, announcement) are not done again."""
+async def open_war_room(services: Services, incident: Incident, requester: Requester) -> None:
+    """Open the war room, or finish opening it after a process died midway: steps already
+    recorded (channel, card, announcement) are not done again."""
     async with _holding_setup(services, incident):
-        await _open_war_room(services, incident, requester, resuming=resuming)
+        await _open_war_room(services, incident, requester)
 
 
-async def _open_war_room(
-    services: Services, incident: Incident, requester: Requester, *, resuming: bool
-) -> None:
+async def _open_war_room(services: Services, incident: Incident, requester: Requester) -> None:
     config, slack, uow = services.config, services.slack, services.unit_of_work
     severity = config.severities[incident.severity]
     problems: list[str] = []
@@ -204,7 +202,7 @@ async def _open_war_room(
             invitees = await responders_to_invite(slack, severity, incident.declared_by, problems)
         else:
             (channel_id, channel_name), invitees = await asyncio.gather(
-                _create_channel(services, config.war_room, incident, severity, resuming=resuming),
+                _create_channel(services, config.war_room, incident, severity),
                 responders_to_invite(slack, severity, incident.declared_by, problems),
             )
     except SlackUnavailable as exc:
@@ -329,4 +327,4 @@ async def resume_setup(services: Services, incident_id: int) -> None:
         await service.finish_setup(services.unit_of_work, incident_id, services.process_id)
         return
     logger.info("%s: finishing a war room setup that was interrupted", incident.public_id)
-    await open_war_room(services, incident, requester, resuming=True)
+    await open_war_room(services, incident, requester)

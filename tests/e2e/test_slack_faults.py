@@ -1,0 +1,67 @@
+"""Slack misbehaving: rate limits, server errors and dropped connections on every method.
+
+With 20% of calls answered 429 (Retry-After), 5% answered 500 or 503 and 3% dropped, every
+declared incident still gets its war room, card, announcement and lifecycle notices, each
+exactly once, and nothing unhandled reaches the logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from slack_emulator import Fault, SlackEmulator
+from tests.e2e.scenario import RESPONDER, Scenario, custom_scenario
+from tests.e2e.test_lifecycle import declare
+
+TITLES = [f"Faulty dependency {n}" for n in range(8)]
+
+
+@pytest.fixture
+async def faulty(emulator: SlackEmulator, api_url: str, tmp_path: Path) -> AsyncIterator[Scenario]:
+    emulator.faults.reseed(20261122)
+    emulator.faults.random_fault("*", Fault.ratelimited(retry_after=1), 0.20)
+    emulator.faults.random_fault("*", Fault.http_error(500), 0.03)
+    emulator.faults.random_fault("*", Fault.http_error(503), 0.02)
+    emulator.faults.random_fault("*", Fault.connection_reset(), 0.03)
+    async for scenario in custom_scenario(emulator, api_url, tmp_path):
+        yield scenario
+
+
+async def test_every_war_room_and_notice_arrives_once_despite_slack_faults(
+    faulty: Scenario, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    incidents = await asyncio.gather(*(declare(faulty, f"sev2 {title}") for title in TITLES))
+    await faulty.settle()
+    for incident in incidents:
+        await incident.command("ack", user=RESPONDER)
+        await incident.command("resolve Restarted the dependency")
+    await faulty.settle()
+
+    ws = faulty.ws
+    rooms = [c for c in ws.channels_by_id.values() if c.name.startswith("inc-")]
+    assert len(rooms) == len(TITLES)
+    announcements = [m.text for m in ws.bot_messages("incidents") if "declared" in m.text]
+    assert len(announcements) == len(TITLES)
+    for incident in incidents:
+        row = await incident.row()
+        assert row.card_ts is not None
+        assert row.status == "resolved"
+        assert len(ws.pins(incident.channel)) == 1
+        posted = Counter(m.text for m in ws.bot_messages(incident.channel))
+        assert max(posted.values()) == 1, posted  # nothing posted twice
+        assert any("acknowledged the incident" in text for text in posted)
+        assert any("Resolved" in text or "All clear" in text for text in posted)
+    faulted = [call for call in faulty.emulator.calls() if call.fault]
+    kinds = {call.fault for call in faulted}
+    # The faults really happened, of every kind.
+    assert {"ratelimited", "connection_reset"} <= kinds, kinds
+    assert kinds & {"http_500", "http_503"}, kinds
+    unhandled = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert unhandled == [], [r.getMessage() for r in unhandled]
