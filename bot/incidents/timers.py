@@ -245,7 +245,8 @@ def _escalation(
             step.notify,
             step.notify,
         )
-        return Firing(timer, following, entry)
+        # Nobody was notified, so nothing happened that belongs in the incident's record.
+        return Firing(timer, following)
 
     async def show() -> None:
         notice = escalation_notice(

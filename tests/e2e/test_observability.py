@@ -91,7 +91,8 @@ async def test_metrics_count_requests_slack_calls_retries_and_open_incidents(
 
 
 async def test_slack_errors_are_counted_by_their_code(scenario: Scenario) -> None:
-    scenario.emulator.faults.http_error("conversations.setTopic", 500)
+    # More 500s than Klaxon retries: the call fails for good, and the retries are counted.
+    scenario.emulator.faults.http_error("conversations.setTopic", 500, times=10)
     scenario.emulator.faults.ratelimit("chat.update", retry_after=0, times=1)
     await scenario.declare("sev2 Topics fail")
     channel = (await scenario.incidents())[-1].channel_id
@@ -106,6 +107,15 @@ async def test_slack_errors_are_counted_by_their_code(scenario: Scenario) -> Non
         and dict(labels)["outcome"] != "ok"
     }
     assert topic_failures, samples
+    assert (
+        value(
+            samples,
+            "klaxon_slack_api_retries_total",
+            method="conversations.setTopic",
+            reason="server_error",
+        )
+        >= 1
+    )
     assert (
         value(samples, "klaxon_slack_api_retries_total", method="chat.update", reason="ratelimited")
         == 1
@@ -143,7 +153,8 @@ async def test_log_lines_of_a_request_carry_its_request_id_and_incident(
 ) -> None:
     log_format, stream = log_lines
     # Problems while opening the war room are logged by background work the request started.
-    scenario.emulator.faults.http_error("conversations.setTopic", 500)
+    # More 500s than Klaxon retries: the call fails for good, and the retries are counted.
+    scenario.emulator.faults.http_error("conversations.setTopic", 500, times=10)
     scenario.emulator.faults.http_error("chat.postMessage", 500, times=None)
     await scenario.declare("sev2 Logging check")
     public_id = (
