@@ -16,6 +16,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack_gateway import TOKEN_ERRORS, SlackGateway
 from bot.tasks import BackgroundTasks
+from bot.timeline.capture import TimelineCapture
 from message_templates.catalog import load_templates
 from storage.database import create_engine, session_factory
 from storage.migrate import upgrade_to_head
@@ -82,12 +83,14 @@ class Klaxon:
             settings.slack_bot_token.get_secret_value(), settings.slack_api_url
         )
         self.tasks = BackgroundTasks()
+        unit_of_work = UnitOfWorkFactory(session_factory(self.engine))
         self.services = Services(
             config=config,
-            unit_of_work=UnitOfWorkFactory(session_factory(self.engine)),
+            unit_of_work=unit_of_work,
             slack=self.gateway,
             tasks=self.tasks,
             templates=load_templates(config.templates.directory),
+            timeline=TimelineCapture(unit_of_work, self.tasks, lambda: self.gateway.known_identity),
         )
         self.bolt = build_bolt_app(settings, self.gateway, self.services)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.config import KlaxonConfig
 from bot.slack_gateway import SlackGateway
 from bot.tasks import BackgroundTasks
+from bot.timeline.capture import TimelineCapture
 from message_templates.catalog import Templates
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -18,3 +19,4 @@ class Services:
     slack: SlackGateway
     tasks: BackgroundTasks
     templates: Templates
+    timeline: TimelineCapture

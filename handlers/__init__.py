@@ -15,4 +15,4 @@ def register(app: AsyncApp, services: Services) -> None:
     declare.register(app, services)
     card_actions.register(app, services)
     shortcuts.register(app, services)
-    events.register(app)
+    events.register(app, services)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.database import WRITE_OPTION
 from storage.repositories import EventLog, IncidentRepository, TimelineRepository
+from storage.timeline_capture import CaptureRepository
 
 
 class UnitOfWork:
@@ -30,6 +31,7 @@ class UnitOfWork:
         self.incidents = IncidentRepository(self._session)
         self.timeline = TimelineRepository(self._session)
         self.events = EventLog(self._session)
+        self.capture = CaptureRepository(self._session)
         return self
 
     async def __aexit__(

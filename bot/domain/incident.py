@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from bot.domain.timeline import FileRef, Version
+
 
 class IncidentStatus(enum.StrEnum):
     """The runbook lifecycle: investigating -> identified -> monitoring -> resolved -> closed."""
@@ -52,6 +54,7 @@ class TimelineKind(enum.StrEnum):
     MEMBER = "member"
     CHANNEL = "channel"
     NOTE = "note"
+    ADDED_MESSAGE = "added_message"
 
 
 _PUBLIC_ID = re.compile(r"^INC-(\d{8})-(\d{3,9})$")
@@ -104,3 +107,17 @@ class TimelineEntry:
     text: str
     slack_ts: str | None = None
     is_key: bool = False
+    # What the war room's record adds (bot.domain.timeline): a message's thread, author, edit
+    # history, files, reactions and tombstone; ``channel_id``/``permalink`` for added messages.
+    thread_ts: str | None = None
+    author: str | None = None
+    is_bot: bool = False
+    edited_at: datetime | None = None
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
+    edits: tuple[Version, ...] = ()
+    files: tuple[FileRef, ...] = ()
+    reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    pinned: bool = False
+    channel_id: str | None = None
+    permalink: str | None = None

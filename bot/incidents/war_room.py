@@ -146,6 +146,8 @@ async def open_war_room(services: Services, incident: Incident, requester: Reque
         await tell(services, requester, war_room_failed(incident, exc.error))
         return
     await service.attach_war_room(uow, incident.id, channel_id, channel_name, now=utcnow())
+    # Record the room from its first event on; other replicas find it in storage.
+    services.timeline.war_rooms.remember(channel_id, incident.id)
     incident = dataclasses.replace(incident, channel_id=channel_id, channel_name=channel_name)
 
     card = incident_card(incident, severity)

@@ -17,6 +17,7 @@ from bot.errors import InvalidInput
 from bot.services import Services
 from bot.slack_gateway import SlackGateway
 from bot.tasks import BackgroundTasks
+from bot.timeline.capture import TimelineCapture
 from handlers import errors
 from message_templates.catalog import load_templates
 from slack_emulator import SlackEmulator
@@ -38,12 +39,15 @@ async def failing_app() -> AsyncIterator[FailingApp]:
     async with emulator.run() as server:
         engine = create_engine("sqlite+aiosqlite:///:memory:")
         gateway = SlackGateway(emulator.default_workspace.bot_token, server.api_url)
+        unit_of_work = UnitOfWorkFactory(session_factory(engine))
+        tasks = BackgroundTasks()
         services = Services(
             config=load_config(),
-            unit_of_work=UnitOfWorkFactory(session_factory(engine)),
+            unit_of_work=unit_of_work,
             slack=gateway,
-            tasks=BackgroundTasks(),
+            tasks=tasks,
             templates=load_templates(None),
+            timeline=TimelineCapture(unit_of_work, tasks, lambda: gateway.known_identity),
         )
         app = AsyncApp(
             client=gateway.client,
