@@ -205,12 +205,19 @@ def _message_fact(event: dict[str, Any]) -> ChannelFact | None:
     return None
 
 
+def _about_a_message(event: dict[str, Any]) -> bool:
+    item = event.get("item")
+    if not isinstance(item, dict):
+        raise ValueError("its item is not an object")
+    return item.get("type") == "message"
+
+
 def _fact(event: dict[str, Any]) -> ChannelFact | None:
     kind = event.get("type")
     if kind == "message":
         return _message_fact(event)
     if kind in {"reaction_added", "reaction_removed"}:
-        if (event.get("item") or {}).get("type") != "message":
+        if not _about_a_message(event):
             return None  # reactions to files are not part of the war room's conversation
         reaction = _read(_Reaction, event)
         return ReactionChanged(
@@ -223,7 +230,7 @@ def _fact(event: dict[str, Any]) -> ChannelFact | None:
             reaction.item_user,
         )
     if kind in {"pin_added", "pin_removed"}:
-        if (event.get("item") or {}).get("type") != "message":
+        if not _about_a_message(event):
             return None
         pin = _read(_Pin, event)
         message = pin.item.message.seen()
