@@ -18,6 +18,7 @@ from bot.slack_gateway import TOKEN_ERRORS, SlackGateway
 from bot.tasks import BackgroundTasks
 from bot.timeline.capture import TimelineCapture
 from message_templates.catalog import load_templates
+from storage.batch_writer import batch_writer
 from storage.database import create_engine, session_factory
 from storage.migrate import upgrade_to_head
 from storage.unit_of_work import UnitOfWorkFactory
@@ -90,7 +91,12 @@ class Klaxon:
             slack=self.gateway,
             tasks=self.tasks,
             templates=load_templates(config.templates.directory),
-            timeline=TimelineCapture(unit_of_work, self.tasks, lambda: self.gateway.known_identity),
+            timeline=TimelineCapture(
+                unit_of_work,
+                self.tasks,
+                lambda: self.gateway.known_identity,
+                batch_writer(self.engine),
+            ),
         )
         self.bolt = build_bolt_app(settings, self.gateway, self.services)
 
@@ -134,5 +140,6 @@ class Klaxon:
         cancelled = await self.tasks.drain(drain_timeout)
         if cancelled:
             logger.warning("%d background tasks did not finish before shutdown", cancelled)
+        await self.services.timeline.close()
         await self.gateway.close()
         await self.engine.dispose()

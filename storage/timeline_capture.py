@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, bindparam, func, select, tuple_, update
+from sqlalchemy import Connection, Row, Table, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -124,89 +124,107 @@ def _entry_values(incident_id: int, entry: NewEntry, now: datetime) -> dict[str,
     }
 
 
+def _insert(connection: Connection) -> Any:
+    dialect = connection.dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_TABLE)
+
+
+def write_captures(
+    connection: Connection,
+    entries: Sequence[tuple[int, NewEntry]],
+    states: Mapping[tuple[int, str], MessageState],
+) -> None:
+    """Write one batch on ``connection``, inside the caller's transaction (never commits).
+
+    Synchronous, so that on SQLite a whole batch is one trip to the writer thread
+    (:mod:`storage.batch_writer`); on PostgreSQL it runs through ``run_sync``.
+    """
+    now = utcnow()
+    if entries:
+        rows = [_entry_values(incident_id, entry, now) for incident_id, entry in entries]
+        connection.execute(_insert(connection).on_conflict_do_nothing(), rows)
+    if states:
+        _merge_messages(connection, states, now)
+
+
+def _merge_messages(
+    connection: Connection, states: Mapping[tuple[int, str], MessageState], now: datetime
+) -> None:
+    """Merge each state into its message's entry, creating the entry when it is new."""
+    # One lock order for every writer, so two replicas cannot deadlock on a batch.
+    ordered = sorted(states.items(), key=lambda item: (item[0][0], ts_order(item[0][1])))
+    rows = [state_to_values(incident_id, state, now) for (incident_id, _), state in ordered]
+    inserted = connection.execute(
+        _insert(connection)
+        .on_conflict_do_nothing()
+        .returning(_COLUMNS.incident_id, _COLUMNS.dedup_key),
+        rows,
+    )
+    new = {(row.incident_id, row.dedup_key) for row in inserted}
+    existing = [(key, state) for key, state in ordered if (key[0], message_key(key[1])) not in new]
+    if existing:
+        _merge_existing(connection, existing, now)
+
+
+_MERGED_COLUMNS = (
+    "actor",
+    "text",
+    "thread_ts",
+    "is_key",
+    "is_bot",
+    "edited_at",
+    "deleted_at",
+    "deleted_by",
+    "details",
+    "recorded_at",
+)
+
+
+def _merge_existing(
+    connection: Connection,
+    existing: Sequence[tuple[tuple[int, str], MessageState]],
+    now: datetime,
+) -> None:
+    by_incident: dict[int, list[str]] = {}
+    for (incident_id, ts), _ in existing:
+        by_incident.setdefault(incident_id, []).append(message_key(ts))
+    stored: dict[tuple[int, str], Row[Any]] = {}
+    for incident_id, keys in by_incident.items():
+        # One incident per query: a row-value IN over both columns makes SQLite scan the
+        # table instead of using the unique index.
+        query = select(_TABLE).where(
+            _COLUMNS.incident_id == incident_id, _COLUMNS.dedup_key.in_(keys)
+        )
+        if connection.dialect.name == "postgresql":
+            query = query.order_by(_COLUMNS.id).with_for_update()
+        for found in connection.execute(query):
+            stored[(incident_id, found.slack_ts)] = found
+    changes: list[dict[str, Any]] = []
+    for key, state in existing:
+        row = stored.get(key)
+        if row is None:  # deleted between the insert and now: nothing to merge into
+            continue
+        before = _state_from_row(row)
+        merged = merge(before, state)
+        if merged == before:
+            continue  # a redelivery: nothing new
+        values = state_to_values(key[0], merged, now)
+        values["row_id"] = row.id
+        changes.append(values)
+    if changes:
+        connection.execute(
+            update(_TABLE)
+            .where(_COLUMNS.id == bindparam("row_id"))
+            .values({name: bindparam(name) for name in _MERGED_COLUMNS}),
+            changes,
+        )
+
+
 class CaptureRepository:
+    """Reading timelines back with everything captured (writes: :func:`write_captures`)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        bind = session.bind
-        self._postgres = bind is not None and bind.dialect.name == "postgresql"
-
-    def _insert(self) -> Any:
-        return (postgresql.insert if self._postgres else sqlite.insert)(_TABLE)
-
-    async def add_entries(self, entries: Sequence[tuple[int, NewEntry]]) -> None:
-        """Entries that never change; a second copy of one (same key) is ignored."""
-        if not entries:
-            return
-        now = utcnow()
-        rows = [_entry_values(incident_id, entry, now) for incident_id, entry in entries]
-        await self._session.execute(self._insert().on_conflict_do_nothing(), rows)
-
-    async def merge_messages(self, states: Mapping[tuple[int, str], MessageState]) -> None:
-        """Merge each state into its message's entry, creating the entry when it is new."""
-        if not states:
-            return
-        now = utcnow()
-        # One lock order for every writer, so two replicas cannot deadlock on a batch.
-        ordered = sorted(states.items(), key=lambda item: (item[0][0], ts_order(item[0][1])))
-        rows = [state_to_values(incident_id, state, now) for (incident_id, _), state in ordered]
-        inserted = await self._session.execute(
-            self._insert()
-            .on_conflict_do_nothing()
-            .returning(_COLUMNS.incident_id, _COLUMNS.dedup_key),
-            rows,
-        )
-        new = {(row.incident_id, row.dedup_key) for row in inserted}
-        existing = [
-            (key, state) for key, state in ordered if (key[0], message_key(key[1])) not in new
-        ]
-        if existing:
-            await self._merge_existing(existing, now)
-
-    async def _merge_existing(
-        self, existing: Sequence[tuple[tuple[int, str], MessageState]], now: datetime
-    ) -> None:
-        keys = [(incident_id, message_key(ts)) for (incident_id, ts), _ in existing]
-        query = select(_TABLE).where(tuple_(_COLUMNS.incident_id, _COLUMNS.dedup_key).in_(keys))
-        if self._postgres:
-            query = query.order_by(_COLUMNS.id).with_for_update()
-        stored = {
-            (row.incident_id, row.slack_ts): row for row in await self._session.execute(query)
-        }
-        changes: list[dict[str, Any]] = []
-        for key, state in existing:
-            row = stored.get(key)
-            if row is None:  # deleted between the insert and now: nothing to merge into
-                continue
-            before = _state_from_row(row)
-            merged = merge(before, state)
-            if merged == before:
-                continue  # a redelivery: nothing new
-            values = state_to_values(key[0], merged, now)
-            values["row_id"] = row.id
-            changes.append(values)
-        if changes:
-            await self._session.execute(
-                update(_TABLE)
-                .where(_COLUMNS.id == bindparam("row_id"))
-                .values(
-                    {
-                        name: bindparam(name)
-                        for name in (
-                            "actor",
-                            "text",
-                            "thread_ts",
-                            "is_key",
-                            "is_bot",
-                            "edited_at",
-                            "deleted_at",
-                            "deleted_by",
-                            "details",
-                            "recorded_at",
-                        )
-                    }
-                ),
-                changes,
-            )
 
     # -- reading -----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ are not war rooms, and Klaxon's own doings, return at once without touching stor
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 from collections.abc import Callable, Sequence
 
@@ -15,8 +16,11 @@ from bot.domain.timeline import ChannelFact, KlaxonIdentity, MessageState, fold
 from bot.domain.timeline_writes import NewEntry, Writes, writes_for
 from bot.slack_gateway import BotIdentity
 from bot.tasks import BackgroundTasks
+from bot.timeline.durable import DurableFacts
 from bot.timeline.group_commit import GroupCommit
 from bot.timeline.war_rooms import WarRoomDirectory
+from storage.batch_writer import BatchWriter
+from storage.timeline_capture import write_captures
 from storage.unit_of_work import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
@@ -26,6 +30,7 @@ IncidentWrites = tuple[int, Writes]
 
 class Outcome(enum.StrEnum):
     RECORDED = "recorded"
+    ALREADY_RECORDED = "already recorded"
     NOT_A_WAR_ROOM = "not a war room"
     KLAXONS_OWN = "Klaxon's own"
 
@@ -36,11 +41,14 @@ class TimelineCapture:
         uow: UnitOfWorkFactory,
         tasks: BackgroundTasks,
         identity: Callable[[], BotIdentity | None],
+        writer: BatchWriter,
     ) -> None:
         self._uow = uow
+        self._writer = writer
         self._identity = identity
         self.war_rooms = WarRoomDirectory(self._incident_for_channel)
         self._commits: GroupCommit[IncidentWrites] = GroupCommit(self._write, tasks)
+        self._durable = DurableFacts()
 
     def klaxon(self, app_id: str | None) -> KlaxonIdentity:
         """Who Klaxon is: the bot from ``auth.test`` (once it has answered) and the app the
@@ -59,6 +67,8 @@ class TimelineCapture:
         incident_id = await self.war_rooms.incident_for(fact.channel_id)
         if incident_id is None:
             return Outcome.NOT_A_WAR_ROOM
+        if self._durable.covers(incident_id, writes):
+            return Outcome.ALREADY_RECORDED
         await self._commits.submit((incident_id, writes))
         return Outcome.RECORDED
 
@@ -74,9 +84,10 @@ class TimelineCapture:
                 entries.append((incident_id, writes.entry))
             if writes.message is not None:
                 messages.setdefault((incident_id, writes.message.ts), []).append(writes.message)
-        async with self._uow() as work:
-            await work.capture.add_entries(entries)
-            await work.capture.merge_messages(
-                {key: fold(states) for key, states in messages.items()}
-            )
-            await work.commit()
+        states = {key: fold(states) for key, states in messages.items()}
+        await self._writer.run(functools.partial(write_captures, entries=entries, states=states))
+        for incident_id, writes in batch:
+            self._durable.committed(incident_id, writes)
+
+    async def close(self) -> None:
+        await self._writer.close()

@@ -22,6 +22,7 @@ from handlers import errors
 from message_templates.catalog import load_templates
 from slack_emulator import SlackEmulator
 from slack_emulator.signing import signed_headers
+from storage.batch_writer import batch_writer
 from storage.database import create_engine, session_factory
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -47,7 +48,9 @@ async def failing_app() -> AsyncIterator[FailingApp]:
             slack=gateway,
             tasks=tasks,
             templates=load_templates(None),
-            timeline=TimelineCapture(unit_of_work, tasks, lambda: gateway.known_identity),
+            timeline=TimelineCapture(
+                unit_of_work, tasks, lambda: gateway.known_identity, batch_writer(engine)
+            ),
         )
         app = AsyncApp(
             client=gateway.client,
