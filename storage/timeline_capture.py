@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, and_, bindparam, func, select, update
+from sqlalchemy import Connection, CursorResult, Row, Table, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -124,9 +124,17 @@ def _entry_values(incident_id: int, entry: NewEntry, now: datetime) -> dict[str,
     }
 
 
-def _insert(connection: Connection) -> Any:
-    dialect = connection.dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_TABLE)
+# Built once: constructing a statement costs more than running it for a small batch.
+_INSERT = {
+    "sqlite": sqlite.insert(_TABLE).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(_TABLE).on_conflict_do_nothing(),
+}
+_INSERT_RETURNING = _INSERT["postgresql"].returning(_COLUMNS.incident_id, _COLUMNS.slack_ts)
+_STORED = select(_TABLE).where(
+    _COLUMNS.incident_id == bindparam("incident_id"),
+    _COLUMNS.dedup_key.in_(bindparam("dedup_keys", expanding=True)),
+)
+_STORED_LOCKED = _STORED.order_by(_COLUMNS.id).with_for_update()
 
 
 def write_captures(
@@ -142,7 +150,7 @@ def write_captures(
     now = utcnow()
     if entries:
         rows = [_entry_values(incident_id, entry, now) for incident_id, entry in entries]
-        connection.execute(_insert(connection).on_conflict_do_nothing(), rows)
+        connection.execute(_INSERT[connection.dialect.name], rows)
     if states:
         _merge_messages(connection, states, now)
 
@@ -150,20 +158,29 @@ def write_captures(
 def _merge_messages(
     connection: Connection, states: Mapping[tuple[int, str], MessageState], now: datetime
 ) -> None:
-    """Merge each state into its message's entry, creating the entry when it is new."""
+    """Merge each state into its message's entry, creating the entry when it is new.
+
+    Insert first: most facts are new messages, and then this is the only statement. The
+    keys that were already there (an edit, a reaction, a late original) are read back under
+    a row lock and merged. Two replicas racing on PostgreSQL are safe: the second insert
+    waits for the first transaction, skips the row, and merges into it.
+    """
     # One lock order for every writer, so two replicas cannot deadlock on a batch.
     ordered = sorted(states.items(), key=lambda item: (item[0][0], ts_order(item[0][1])))
     rows = [state_to_values(incident_id, state, now) for (incident_id, _), state in ordered]
-    inserted = connection.execute(
-        _insert(connection)
-        .on_conflict_do_nothing()
-        .returning(_COLUMNS.incident_id, _COLUMNS.dedup_key),
-        rows,
-    )
-    new = {(row.incident_id, row.dedup_key) for row in inserted}
-    existing = [(key, state) for key, state in ordered if (key[0], message_key(key[1])) not in new]
+    if connection.dialect.name == "postgresql":
+        inserted = connection.execute(_INSERT_RETURNING, rows)
+        fresh = {(row.incident_id, row.slack_ts) for row in inserted}
+        existing = [(key, state) for key, state in ordered if key not in fresh]
+    else:
+        # Only SQLite's writer can be here (BEGIN IMMEDIATE), and executemany reports how
+        # many rows it inserted: when that is all of them, nothing needs merging. Otherwise
+        # merging every key is right, as merging into a row just inserted changes nothing.
+        result = cast("CursorResult[Any]", connection.execute(_INSERT["sqlite"], rows))
+        existing = [] if result.rowcount == len(rows) else ordered
     if existing:
-        _merge_existing(connection, existing, now)
+        stored = _stored_rows(connection, [key for key, _ in existing])
+        _merge_existing(connection, existing, stored, now)
 
 
 _MERGED_COLUMNS = (
@@ -180,25 +197,29 @@ _MERGED_COLUMNS = (
 )
 
 
+def _stored_rows(
+    connection: Connection, keys: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], Row[Any]]:
+    """The message entries stored for ``(incident_id, ts)`` keys, locked on PostgreSQL."""
+    by_incident: dict[int, list[str]] = {}
+    for incident_id, ts in keys:
+        by_incident.setdefault(incident_id, []).append(message_key(ts))
+    query = _STORED_LOCKED if connection.dialect.name == "postgresql" else _STORED
+    stored: dict[tuple[int, str], Row[Any]] = {}
+    for incident_id, dedup_keys in by_incident.items():
+        # One incident per query: a row-value IN over both columns makes SQLite scan the
+        # table instead of using the unique index.
+        found = connection.execute(query, {"incident_id": incident_id, "dedup_keys": dedup_keys})
+        stored.update(((incident_id, row.slack_ts), row) for row in found)
+    return stored
+
+
 def _merge_existing(
     connection: Connection,
     existing: Sequence[tuple[tuple[int, str], MessageState]],
+    stored: Mapping[tuple[int, str], Row[Any]],
     now: datetime,
 ) -> None:
-    by_incident: dict[int, list[str]] = {}
-    for (incident_id, ts), _ in existing:
-        by_incident.setdefault(incident_id, []).append(message_key(ts))
-    stored: dict[tuple[int, str], Row[Any]] = {}
-    for incident_id, keys in by_incident.items():
-        # One incident per query: a row-value IN over both columns makes SQLite scan the
-        # table instead of using the unique index.
-        query = select(_TABLE).where(
-            _COLUMNS.incident_id == incident_id, _COLUMNS.dedup_key.in_(keys)
-        )
-        if connection.dialect.name == "postgresql":
-            query = query.order_by(_COLUMNS.id).with_for_update()
-        for found in connection.execute(query):
-            stored[(incident_id, found.slack_ts)] = found
     changes: list[dict[str, Any]] = []
     for key, state in existing:
         row = stored.get(key)
