@@ -15,6 +15,7 @@ class ActionId(enum.StrEnum):
     DECLARE_SEVERITY = "declare_severity_select"
     DECLARE_DESCRIPTION = "declare_description_input"
     DECLARE_SERVICE = "declare_service_input"
+    TIMELINE_INCIDENT = "add_to_timeline_incident_select"
 
 
 class BlockId(enum.StrEnum):
@@ -23,11 +24,13 @@ class BlockId(enum.StrEnum):
     DECLARE_SEVERITY = "declare_severity"
     DECLARE_DESCRIPTION = "declare_description"
     DECLARE_SERVICE = "declare_service"
+    TIMELINE_INCIDENT = "add_to_timeline_incident"
 
 
 class CallbackId(enum.StrEnum):
     DECLARE_MODAL = "declare_incident"
     ADD_TO_TIMELINE = "add_to_timeline"
+    ADD_TO_TIMELINE_MODAL = "add_to_timeline_modal"
 
 
 CARD_BUTTONS: tuple[ActionId, ...] = (

@@ -19,6 +19,7 @@ from bot.incidents import service
 from bot.services import Services
 from handlers.declare import declare_command
 from handlers.payloads import SlashCommand, parse
+from handlers.timeline import timeline_command
 from message_templates.help import COMMAND, help_message
 from message_templates.incident_card import incident_card
 from message_templates.message import Message
@@ -27,7 +28,13 @@ from message_templates.replies import MAX_LISTED, open_incidents
 
 # Subcommands whose feature has shipped; help marks the others as coming soon.
 AVAILABLE: frozenset[SubcommandName] = frozenset(
-    {SubcommandName.HELP, SubcommandName.DECLARE, SubcommandName.LIST, SubcommandName.STATUS}
+    {
+        SubcommandName.HELP,
+        SubcommandName.DECLARE,
+        SubcommandName.LIST,
+        SubcommandName.STATUS,
+        SubcommandName.TIMELINE,
+    }
 )
 
 
@@ -89,6 +96,8 @@ def register(app: AsyncApp, services: Services) -> None:
             reply = await _list(services)
         elif subcommand.name is SubcommandName.STATUS:
             reply = await _status(services, request, typed.arguments)
+        elif subcommand.name is SubcommandName.TIMELINE:
+            reply = await timeline_command(services, request, typed.arguments)
         else:
             reply = _not_yet(subcommand.name)
         await ack(**reply.ephemeral())

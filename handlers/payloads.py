@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.errors import InvalidInput
+from handlers.event_payloads import OptionalId, OptionalTs, SlackId, Ts
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -56,3 +57,43 @@ def parse(model: type[Model], payload: Any) -> Model:
         raise InvalidInput(
             "Slack sent Klaxon a request it could not read; please try again."
         ) from None
+
+
+# -- the "Add to incident timeline" shortcut (samples/app-backend/MessageShortcutPayload.json)
+
+
+class ShortcutMessage(_Payload):
+    ts: Ts
+    text: str | None = ""
+    user: OptionalId = None
+    bot_id: OptionalId = None
+    thread_ts: OptionalTs = None
+
+
+class ShortcutChannel(_Payload):
+    id: SlackId
+
+
+class ShortcutTeam(_Payload):
+    domain: str | None = None
+
+
+class MessageShortcut(_Payload):
+    trigger_id: str
+    user: ActionUser
+    channel: ShortcutChannel
+    message: ShortcutMessage
+    response_url: str | None = None
+    team: ShortcutTeam | None = None
+
+
+class PickedMessageMetadata(_Payload):
+    """The message being added, carried through the form in ``private_metadata``."""
+
+    channel_id: SlackId
+    ts: Ts
+    text: str = ""
+    author: OptionalId = None
+    is_bot: bool = False
+    thread_ts: OptionalTs = None
+    permalink: str | None = None

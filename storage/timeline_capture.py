@@ -112,9 +112,9 @@ def _entry_values(incident_id: int, entry: NewEntry, now: datetime) -> dict[str,
         "actor": entry.actor,
         "text": entry.text,
         "slack_ts": entry.slack_ts,
-        "thread_ts": None,
+        "thread_ts": entry.thread_ts,
         "is_key": False,
-        "is_bot": False,
+        "is_bot": entry.is_bot,
         "edited_at": None,
         "deleted_at": None,
         "deleted_by": None,
@@ -248,6 +248,14 @@ class CaptureRepository:
         self._session = session
 
     # -- reading -----------------------------------------------------------------------
+
+    async def add(self, incident_id: int, entry: NewEntry) -> bool:
+        """One entry; False when its ``dedup_key`` is already in this incident's timeline."""
+        dialect = self._session.bind.dialect.name if self._session.bind else "sqlite"
+        result = await self._session.execute(
+            _INSERT[dialect], [_entry_values(incident_id, entry, utcnow())]
+        )
+        return cast("CursorResult[Any]", result).rowcount == 1
 
     async def incident_for_channel(self, channel_id: str) -> int | None:
         """The incident whose war room ``channel_id`` is; one indexed lookup, no joins."""

@@ -51,6 +51,8 @@ class NewEntry:
     dedup_key: str
     slack_ts: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    thread_ts: str | None = None
+    is_bot: bool = False
 
 
 @dataclass(frozen=True, slots=True)
