@@ -47,13 +47,20 @@ def picked_metadata(shortcut: MessageShortcut) -> str:
         permalink=_permalink(shortcut),
     )
     encoded = picked.model_dump_json()
-    keep = len(picked.text)
-    while len(encoded) > MAX_METADATA:
-        # JSON escapes make the text longer than its characters; cut by the overshoot.
-        keep -= len(encoded) - MAX_METADATA + 1
-        text = picked.text[: max(keep, 0)] + "… (cut to fit)"
-        encoded = picked.model_copy(update={"text": text}).model_dump_json()
-    return encoded
+    if len(encoded) <= MAX_METADATA:
+        return encoded
+
+    def cut(keep: int) -> str:
+        text = picked.text[:keep] + "… (cut to fit)"
+        return picked.model_copy(update={"text": text}).model_dump_json()
+
+    # JSON escapes (quotes, newlines) make the length in the form unknowable from the text's:
+    # find the longest prefix that fits.
+    fits, too_long = 0, len(picked.text)
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        fits, too_long = (middle, too_long) if len(cut(middle)) <= MAX_METADATA else (fits, middle)
+    return cut(fits)
 
 
 def _chosen_incident(view: dict[str, Any]) -> int | None:
