@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Row, Table, and_, bindparam, func, select, update
+from sqlalchemy import Connection, CursorResult, Row, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -287,14 +287,6 @@ class CaptureRepository:
         query = query.order_by(*(c.desc() for c in order) if newest_first else order)
         query = query.limit(limit).offset(offset)
         return [to_entry(row) for row in await self._session.execute(query)]
-
-    async def has_entry(self, incident_id: int, dedup_key: str) -> bool:
-        found = await self._session.scalar(
-            select(_COLUMNS.id).where(
-                and_(_COLUMNS.incident_id == incident_id, _COLUMNS.dedup_key == dedup_key)
-            )
-        )
-        return found is not None
 
     async def key_count(self, incident_id: int) -> int:
         total = await self._session.scalar(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 KEY_REACTION = "pushpin"
@@ -360,7 +360,3 @@ def fold(states: Iterable[MessageState]) -> MessageState:
     for state in iterator:
         total = merge(total, state)
     return total
-
-
-def with_author(state: MessageState, author: str | None) -> MessageState:
-    return state if state.author or not author else replace(state, author=author)
