@@ -29,7 +29,6 @@ from message_templates.mrkdwn import escape, inline_code, truncate
 MAX_SECTION = 3000
 MAX_ENTRY_TEXT = 280
 _MENTION = re.compile(r"&lt;([@#][UWCG][A-Z0-9]{2,30})(?:\|[^&<>]{0,80})?&gt;")
-_CAPTURED = {TimelineKind.MESSAGE, TimelineKind.ADDED_MESSAGE}
 
 
 def safe_text(text: str, limit: int = MAX_ENTRY_TEXT) -> str:

@@ -311,7 +311,6 @@ def to_entry(row: Row[Any]) -> TimelineEntry:
         reactions = tuple((name, tuple(users)) for name, users in state.current_reactions.items())
     elif row.kind == TimelineKind.ADDED_MESSAGE.value:
         author = details.get("author")
-        files = tuple(FileRef(name, url) for name, url in details.get("files") or [])
     return TimelineEntry(
         id=row.id,
         incident_id=row.incident_id,

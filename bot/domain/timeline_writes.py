@@ -22,7 +22,6 @@ from bot.domain.timeline import (
     MessageDeleted,
     MessageSeen,
     MessageState,
-    Origin,
     PinChanged,
     ReactionChanged,
     message_state,
@@ -113,28 +112,32 @@ def _channel_entry(fact: ChannelChanged) -> NewEntry:
     )
 
 
-def writes_for(fact: ChannelFact, klaxon: KlaxonIdentity) -> Writes | None:
-    """The writes ``fact`` calls for; None when it is Klaxon's own doing.
+def klaxons_own(fact: ChannelFact, klaxon: KlaxonIdentity) -> bool:
+    """Whether ``fact`` is Klaxon's own doing, which the timeline already holds.
 
-    Klaxon's actions (its card, notices, topic, pins, the responders it invites) are already
-    system entries written by the service that acted, so recording them here would count
-    them twice.
+    Klaxon's actions (its card, notices, topic, pins, the responders it invites) are system
+    entries written by the service that acted, so recording them here would count them twice.
     """
     if isinstance(fact, MessageSeen):
-        if klaxon.caused(fact.message.origin):
-            return None
-        return Writes(message=message_state(fact))
+        return klaxon.caused(fact.message.origin)
     if isinstance(fact, MessageDeleted):
-        if fact.previous is not None and klaxon.caused(fact.previous.origin):
-            return None
-        return Writes(message=message_state(fact))
+        return fact.previous is not None and klaxon.caused(fact.previous.origin)
     if isinstance(fact, ReactionChanged):
-        if klaxon.is_user(fact.user) or klaxon.is_user(fact.item_user):
-            return None
+        return klaxon.is_user(fact.user) or klaxon.is_user(fact.item_user)
+    if isinstance(fact, PinChanged):
+        return klaxon.is_user(fact.user)
+    if isinstance(fact, MembershipChanged):
+        return klaxon.is_user(fact.user) or klaxon.is_user(fact.inviter)
+    return klaxon.is_user(fact.by)
+
+
+def writes_for(fact: ChannelFact, klaxon: KlaxonIdentity) -> Writes | None:
+    """The writes ``fact`` calls for; None when it is Klaxon's own doing."""
+    if klaxons_own(fact, klaxon):
+        return None
+    if isinstance(fact, MessageSeen | MessageDeleted | ReactionChanged):
         return Writes(message=message_state(fact))
     if isinstance(fact, PinChanged):
-        if klaxon.is_user(fact.user):
-            return None
         on_klaxons_message = fact.item is not None and klaxon.caused(fact.item.origin)
         # A responder pinning Klaxon's own message is worth a line, but Klaxon's messages
         # have no entry of their own to mark as key.
@@ -143,9 +146,5 @@ def writes_for(fact: ChannelFact, klaxon: KlaxonIdentity) -> Writes | None:
             entry=_pin_entry(fact),
         )
     if isinstance(fact, MembershipChanged):
-        if klaxon.is_user(fact.user) or klaxon.is_user(fact.inviter):
-            return None
         return Writes(entry=_member_entry(fact))
-    if klaxon.caused(Origin(user=fact.by)):
-        return None
     return Writes(entry=_channel_entry(fact))

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from bot.domain.timeline import ChannelFact, KlaxonIdentity, MessageState, fold
-from bot.domain.timeline_writes import NewEntry, Writes, writes_for
+from bot.domain.timeline_writes import NewEntry, Writes, klaxons_own, writes_for
 from bot.slack_gateway import BotIdentity
 from bot.tasks import BackgroundTasks
 from bot.timeline.durable import DurableFacts
@@ -61,12 +61,17 @@ class TimelineCapture:
         )
 
     async def capture(self, fact: ChannelFact, *, app_id: str | None) -> Outcome:
-        writes = writes_for(fact, self.klaxon(app_id))
-        if writes is None:
+        klaxon = self.klaxon(app_id)
+        # Klaxon's own events first: the bot joins a new channel before the channel is
+        # stored as a war room, and that miss must not be remembered.
+        if klaxons_own(fact, klaxon):
             return Outcome.KLAXONS_OWN
         incident_id = await self.war_rooms.incident_for(fact.channel_id)
         if incident_id is None:
             return Outcome.NOT_A_WAR_ROOM
+        writes = writes_for(fact, klaxon)
+        if writes is None:
+            return Outcome.KLAXONS_OWN
         if self._durable.covers(incident_id, writes):
             return Outcome.ALREADY_RECORDED
         await self._commits.submit((incident_id, writes))
