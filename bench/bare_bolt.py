@@ -1,4 +1,6 @@
-"""The reference: a bare Bolt AsyncApp on aiohttp whose listeners only ack.
+"""The reference: a bare Bolt AsyncApp on aiohttp whose listeners only ack, for slash commands,
+actions and every Events API event alike (``bench.declare`` and ``bench.ingest``); it stores
+nothing.
 
 Run as ``python -m bench.bare_bolt PORT`` with SLACK_SIGNING_SECRET set. It is configured like
 Klaxon (process_before_response, no auth.test on the request path) so that the difference

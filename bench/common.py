@@ -10,6 +10,7 @@ import statistics
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -82,11 +83,31 @@ async def wait_healthy(session: aiohttp.ClientSession, base_url: str, within: fl
     raise RuntimeError(f"{base_url} did not become healthy")
 
 
+@dataclass(frozen=True)
+class Child:
+    base_url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the process has used so far (Linux)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.asynccontextmanager
 async def process(
     args: Sequence[str], env: dict[str, str], port: int, session: aiohttp.ClientSession
 ) -> AsyncIterator[str]:
     """Run ``python args...`` until the block ends; yields its base URL once healthy."""
+    async with child_process(args, env, port, session) as child:
+        yield child.base_url
+
+
+@contextlib.asynccontextmanager
+async def child_process(
+    args: Sequence[str], env: dict[str, str], port: int, session: aiohttp.ClientSession
+) -> AsyncIterator[Child]:
+    """Like :func:`process`, yielding the child's pid too (to read its CPU time)."""
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **env}
     child = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -98,7 +119,7 @@ async def process(
     base_url = f"http://127.0.0.1:{port}"
     try:
         await wait_healthy(session, base_url)
-        yield base_url
+        yield Child(base_url, child.pid)
     finally:
         if child.returncode is None:
             child.terminate()

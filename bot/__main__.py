@@ -1,6 +1,8 @@
 """``python -m bot``: serve Klaxon. ``python -m bot migrate``: only bring the schema up to date.
+``python -m bot export INC-20261122-001 --format md|json``: print an incident's timeline.
 
-Any configuration problem ends the process with one readable line and exit status 2.
+Any configuration problem (or a malformed argument) ends the process with one readable line
+and exit status 2; a database that cannot be used, or an incident it does not hold, with 1.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, InvalidInput, NotFound
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,6 +22,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="serve Slack requests (the default)")
     sub.add_parser("migrate", help="apply database migrations, then exit")
     sub.add_parser("check-config", help="validate the environment and settings file, then exit")
+    export = sub.add_parser(
+        "export", help="print an incident's whole timeline (needs only DATABASE_URL)"
+    )
+    export.add_argument("incident", help="the incident's id, e.g. INC-20261122-001")
+    export.add_argument("--format", choices=("md", "json"), default="md")
     return parser
 
 
@@ -34,8 +41,25 @@ async def _migrate(database_url: str) -> None:
         await engine.dispose()
 
 
+async def _export(database_url: str, public_id: str, output: str) -> str:
+    from bot.timeline.export import to_json, to_markdown
+    from bot.timeline.reading import whole_timeline
+    from storage.database import create_engine, session_factory
+    from storage.unit_of_work import UnitOfWorkFactory
+
+    engine = create_engine(database_url)
+    try:
+        incident, entries = await whole_timeline(
+            UnitOfWorkFactory(session_factory(engine)), public_id
+        )
+    finally:
+        await engine.dispose()
+    return to_json(incident, entries) if output == "json" else to_markdown(incident, entries)
+
+
 def run(argv: list[str]) -> int:
-    command = _parser().parse_args(argv).command or "serve"
+    arguments = _parser().parse_args(argv)
+    command = arguments.command or "serve"
     from bot.config import load_config
     from bot.logging_setup import configure_logging
     from bot.settings import load_database_settings, load_settings
@@ -44,6 +68,18 @@ def run(argv: list[str]) -> int:
         # Migrations need the database only, not Slack credentials (a release step).
         configure_logging("INFO", [])
         asyncio.run(_migrate(load_database_settings().database_url))
+        return 0
+
+    if command == "export":
+        from bot.domain.incident import parse_public_id
+
+        if parse_public_id(arguments.incident) is None:
+            raise InvalidInput(
+                f"{arguments.incident!r} is not an incident id like INC-20261122-001"
+            )
+        configure_logging("WARNING", [])
+        database_url = load_database_settings().database_url
+        print(asyncio.run(_export(database_url, arguments.incident, arguments.format)))
         return 0
 
     settings = load_settings()
@@ -74,9 +110,12 @@ def run(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         return run(sys.argv[1:] if argv is None else argv)
-    except ConfigError as exc:
+    except (ConfigError, InvalidInput) as exc:
         print(f"klaxon: {exc}", file=sys.stderr)
         return 2
+    except NotFound as exc:
+        print(f"klaxon: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         # Port in use, unwritable database folder, unreachable database server...
         print(f"klaxon: cannot start: {exc}", file=sys.stderr)

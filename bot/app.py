@@ -21,7 +21,9 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack_gateway import TOKEN_ERRORS, SlackGateway
 from bot.tasks import BackgroundTasks
+from bot.timeline.capture import TimelineCapture
 from message_templates.catalog import load_templates
+from storage.batch_writer import batch_writer
 from storage.database import create_engine, session_factory
 from storage.migrate import upgrade_to_head
 from storage.unit_of_work import UnitOfWorkFactory
@@ -101,6 +103,12 @@ class Klaxon:
             projections=Projections(config, unit_of_work, self.gateway, self.tasks, templates),
             user_groups=UserGroups(self.gateway),
             process_id=process_id(),
+            timeline=TimelineCapture(
+                unit_of_work,
+                self.tasks,
+                lambda: self.gateway.known_identity,
+                batch_writer(self.engine),
+            ),
         )
         self.bolt = build_bolt_app(settings, self.gateway, self.services)
         self.scheduler = TimerScheduler(self.services, self.metrics)
@@ -158,5 +166,6 @@ class Klaxon:
         cancelled = await self.tasks.drain(drain_timeout)
         if cancelled:
             logger.warning("%d background tasks did not finish before shutdown", cancelled)
+        await self.services.timeline.close()
         await self.gateway.close()
         await self.engine.dispose()

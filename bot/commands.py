@@ -62,7 +62,9 @@ CATALOGUE: tuple[Subcommand, ...] = (
     Subcommand(
         SubcommandName.UPDATE, "[text]", "Post a status update to the war room and stakeholders"
     ),
-    Subcommand(SubcommandName.TIMELINE, "", "Show the key events and the latest timeline entries"),
+    Subcommand(
+        SubcommandName.TIMELINE, "[page]", "Show the key events and the latest timeline entries"
+    ),
     Subcommand(
         SubcommandName.ACTION, "<text> [@owner] [due YYYY-MM-DD]", "Add a follow-up action item"
     ),

@@ -27,6 +27,7 @@ class ActionId(enum.StrEnum):
     DECLARE_SEVERITY = "declare_severity_select"
     DECLARE_DESCRIPTION = "declare_description_input"
     DECLARE_SERVICE = "declare_service_input"
+    TIMELINE_INCIDENT = "add_to_timeline_incident_select"
 
 
 class BlockId(enum.StrEnum):
@@ -45,6 +46,7 @@ class BlockId(enum.StrEnum):
     UPDATE_ETA = "update_eta"
     ROLE_ROLE = "role_role"
     ROLE_USER = "role_user"
+    TIMELINE_INCIDENT = "add_to_timeline_incident"
 
 
 class CallbackId(enum.StrEnum):
@@ -53,6 +55,7 @@ class CallbackId(enum.StrEnum):
     RESOLVE_MODAL = "resolve_incident"
     UPDATE_MODAL = "post_incident_update"
     ROLE_MODAL = "assign_incident_role"
+    ADD_TO_TIMELINE_MODAL = "add_to_timeline_modal"
 
 
 # Every interactive element the incident card can carry, in any state.

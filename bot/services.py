@@ -9,6 +9,7 @@ from bot.incidents.projection import Projections
 from bot.incidents.user_groups import UserGroups
 from bot.slack_gateway import SlackGateway
 from bot.tasks import BackgroundTasks
+from bot.timeline.capture import TimelineCapture
 from message_templates.catalog import Templates
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -24,3 +25,4 @@ class Services:
     user_groups: UserGroups
     # Names this process in timer claims; unique per start.
     process_id: str
+    timeline: TimelineCapture

@@ -24,4 +24,4 @@ def register(app: AsyncApp, services: Services) -> None:
     card_actions.register(app, services)
     lifecycle_forms.register(app, services)
     shortcuts.register(app, services)
-    events.register(app)
+    events.register(app, services)

@@ -20,6 +20,7 @@ from bot.services import Services
 from handlers.declare import declare_command
 from handlers.lifecycle_commands import LIFECYCLE_SUBCOMMANDS, lifecycle_command
 from handlers.payloads import SlashCommand, parse
+from handlers.timeline import timeline_command
 from message_templates.help import COMMAND, help_message
 from message_templates.message import Message
 from message_templates.mrkdwn import inline_code
@@ -27,7 +28,8 @@ from message_templates.replies import MAX_LISTED, open_incidents
 
 # Subcommands whose feature has shipped; help marks the others as coming soon.
 AVAILABLE: frozenset[SubcommandName] = frozenset(
-    {SubcommandName.HELP, SubcommandName.DECLARE, SubcommandName.LIST} | LIFECYCLE_SUBCOMMANDS
+    {SubcommandName.HELP, SubcommandName.DECLARE, SubcommandName.LIST, SubcommandName.TIMELINE}
+    | LIFECYCLE_SUBCOMMANDS
 )
 
 
@@ -72,6 +74,8 @@ def register(app: AsyncApp, services: Services) -> None:
         elif subcommand.name in LIFECYCLE_SUBCOMMANDS:
             await lifecycle_command(ack, services, request, subcommand.name, typed.arguments)
             return
+        elif subcommand.name is SubcommandName.TIMELINE:
+            reply = await timeline_command(services, request, typed.arguments)
         else:
             reply = _not_yet(subcommand.name)
         await ack(**reply.ephemeral())

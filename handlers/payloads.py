@@ -9,16 +9,15 @@ from __future__ import annotations
 import re
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.errors import InvalidInput
+from handlers.event_payloads import OptionalId, OptionalTs, SlackId, Ts
 
 Model = TypeVar("Model", bound=BaseModel)
 # NUL cannot be stored by PostgreSQL and a lone surrogate is not UTF-8; neither is something a
 # person typed, so both are dropped from user text as it arrives.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-# Slack's user and channel ids are about 11 characters; storage keeps up to 32.
-SlackId = Field(min_length=1, max_length=32)
 
 
 def clean_text(text: str) -> str:
@@ -30,8 +29,8 @@ class _Payload(BaseModel):
 
 
 class SlashCommand(_Payload):
-    user_id: str = SlackId
-    channel_id: str = SlackId
+    user_id: SlackId
+    channel_id: SlackId
     text: str = ""
     response_url: str | None = None
     trigger_id: str | None = None
@@ -43,7 +42,7 @@ class SlashCommand(_Payload):
 
 
 class ActionUser(_Payload):
-    id: str = SlackId
+    id: SlackId
 
 
 class SelectedOption(_Payload):
@@ -58,7 +57,7 @@ class Action(_Payload):
 
 
 class ActionChannel(_Payload):
-    id: str = SlackId
+    id: SlackId
 
 
 class BlockActions(_Payload):
@@ -126,3 +125,43 @@ def view_value(values: dict[str, Any], block: str, action: str) -> str:
     if "selected_user" in element:
         return _text(element.get("selected_user"))
     return _text(element.get("value"))
+
+
+# -- the "Add to incident timeline" shortcut (samples/app-backend/MessageShortcutPayload.json)
+
+
+class ShortcutMessage(_Payload):
+    ts: Ts
+    text: str | None = ""
+    user: OptionalId = None
+    bot_id: OptionalId = None
+    thread_ts: OptionalTs = None
+
+
+class ShortcutChannel(_Payload):
+    id: SlackId
+
+
+class ShortcutTeam(_Payload):
+    domain: str | None = None
+
+
+class MessageShortcut(_Payload):
+    trigger_id: str
+    user: ActionUser
+    channel: ShortcutChannel
+    message: ShortcutMessage
+    response_url: str | None = None
+    team: ShortcutTeam | None = None
+
+
+class PickedMessageMetadata(_Payload):
+    """The message being added, carried through the form in ``private_metadata``."""
+
+    channel_id: SlackId
+    ts: Ts
+    text: str = ""
+    author: OptionalId = None
+    is_bot: bool = False
+    thread_ts: OptionalTs = None
+    permalink: str | None = None

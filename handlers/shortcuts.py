@@ -1,31 +1,132 @@
-"""The "Add to incident timeline" message shortcut. Adding messages to a timeline ships with the
-timeline feature; until then the shortcut answers that, privately, instead of failing."""
+"""The "Add to incident timeline" message shortcut: pick an open incident, and the message
+(an alert in #alerts, say) joins its timeline."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.ids import CallbackId
+from bot.clock import utcnow
+from bot.errors import InvalidInput, UserFacingError
+from bot.ids import ActionId, BlockId, CallbackId
 from bot.services import Services
+from bot.timeline import adding
+from handlers.payloads import MessageShortcut, PickedMessageMetadata, parse
+from message_templates.add_to_timeline import add_to_timeline_modal, added_view, no_open_incident
+
+MAX_METADATA = 3000
+
+
+def _permalink(shortcut: MessageShortcut) -> str | None:
+    """The message's address, as Slack builds it, without a Web API call before views.open."""
+    domain = shortcut.team.domain if shortcut.team else None
+    if not domain:
+        return None
+    message = shortcut.message
+    link = (
+        f"https://{domain}.slack.com/archives/{shortcut.channel.id}/p{message.ts.replace('.', '')}"
+    )
+    if message.thread_ts and message.thread_ts != message.ts:
+        link += f"?thread_ts={message.thread_ts}&cid={shortcut.channel.id}"
+    return link
+
+
+def picked_metadata(shortcut: MessageShortcut) -> str:
+    """The message as JSON within Slack's 3000-character ``private_metadata``: a long text is
+    cut (and says so) rather than the form failing to open."""
+    message = shortcut.message
+    picked = PickedMessageMetadata(
+        channel_id=shortcut.channel.id,
+        ts=message.ts,
+        text=message.text or "",
+        author=message.user or message.bot_id,
+        is_bot=message.bot_id is not None,
+        thread_ts=message.thread_ts,
+        permalink=_permalink(shortcut),
+    )
+    encoded = picked.model_dump_json()
+    if len(encoded) <= MAX_METADATA:
+        return encoded
+
+    def cut(keep: int) -> str:
+        text = picked.text[:keep] + "… (cut to fit)"
+        return picked.model_copy(update={"text": text}).model_dump_json()
+
+    # JSON escapes (quotes, newlines) make the length in the form unknowable from the text's:
+    # find the longest prefix that fits.
+    fits, too_long = 0, len(picked.text)
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        fits, too_long = (middle, too_long) if len(cut(middle)) <= MAX_METADATA else (fits, middle)
+    return cut(fits)
+
+
+def _chosen_incident(view: dict[str, Any]) -> int | None:
+    values = (view.get("state") or {}).get("values") or {}
+    element = (values.get(BlockId.TIMELINE_INCIDENT.value) or {}).get(
+        ActionId.TIMELINE_INCIDENT.value
+    ) or {}
+    value = (element.get("selected_option") or {}).get("value")
+    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 def register(app: AsyncApp, services: Services) -> None:
     async def on_add_to_timeline(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        response_url = body.get("response_url")
-        if isinstance(response_url, str) and response_url:
-            services.tasks.spawn(
-                services.slack.respond(
-                    response_url,
-                    {
-                        "response_type": "ephemeral",
-                        "text": "*Add to incident timeline* is coming with the timeline "
-                        "release of Klaxon.",
-                    },
-                ),
-                name="answer add-to-timeline shortcut",
+        shortcut = parse(MessageShortcut, body)
+        options = await adding.choices(services.unit_of_work, shortcut.channel.id)
+        if not options.incidents:
+            if shortcut.response_url:
+                services.tasks.spawn(
+                    services.slack.respond(shortcut.response_url, no_open_incident().ephemeral()),
+                    name="answer add-to-timeline shortcut",
+                )
+            return
+        view = add_to_timeline_modal(
+            options.incidents,
+            preselected=options.preselected,
+            private_metadata=picked_metadata(shortcut),
+            author=shortcut.message.user or shortcut.message.bot_id,
+            text=shortcut.message.text or "",
+        )
+        services.tasks.spawn(
+            services.slack.open_view(shortcut.trigger_id, view), name="open add-to-timeline form"
+        )
+
+    async def on_form_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        incident_id = _chosen_incident(view)
+        if incident_id is None:
+            await ack(
+                response_action="errors",
+                errors={BlockId.TIMELINE_INCIDENT.value: "Choose an incident."},
             )
+            return
+        try:
+            picked = PickedMessageMetadata.model_validate_json(view.get("private_metadata") or "")
+        except ValidationError:
+            raise InvalidInput("Slack lost track of the message; use the shortcut again.") from None
+        user_id = str((body.get("user") or {}).get("id") or "")
+        if not user_id:
+            raise InvalidInput("Slack did not say who submitted the form; try again.")
+        message = adding.PickedMessage(
+            channel_id=picked.channel_id,
+            ts=picked.ts,
+            text=picked.text,
+            author=picked.author,
+            is_bot=picked.is_bot,
+            thread_ts=picked.thread_ts,
+            permalink=picked.permalink,
+        )
+        try:
+            incident, added = await adding.add_message(
+                services.unit_of_work, incident_id, message, added_by=user_id, now=utcnow()
+            )
+        except UserFacingError as exc:  # closed or gone meanwhile: say so on the field
+            await ack(response_action="errors", errors={BlockId.TIMELINE_INCIDENT.value: str(exc)})
+            return
+        await ack(response_action="update", view=added_view(incident, already=not added))
 
     app.shortcut(CallbackId.ADD_TO_TIMELINE.value)(on_add_to_timeline)
+    app.view(CallbackId.ADD_TO_TIMELINE_MODAL.value)(on_form_submitted)

@@ -30,10 +30,10 @@ from slack_emulator.payloads import (
     user_obj,
 )
 from slack_emulator.signing import signed_headers
-from slack_emulator.state import JSON, Channel, EphemeralMessage, Message, View
+from slack_emulator.state import JSON, Channel, EphemeralMessage, Message, UploadedFile, View
 from slack_emulator.validation import check_view
 from slack_emulator.web_api.chat import message_event
-from slack_emulator.web_api.conversations import channel_type
+from slack_emulator.web_api.conversations import channel_type, rename
 from slack_emulator.web_api.items import pin, react, unpin
 from slack_emulator.workspace import Workspace
 
@@ -548,6 +548,79 @@ class SlackClient:
             extra={"topic": topic},
         )
         return await self._notify(message_event(ch, message))
+
+    async def user_shares_file(
+        self,
+        channel: str,
+        user: str,
+        filename: str,
+        content: bytes = b"",
+        *,
+        text: str = "",
+        thread_ts: str | None = None,
+    ) -> Message:
+        """A user uploads a file into a channel: a ``file_share`` message carrying ``files``."""
+        ws = self.ws
+        ch = self._member_channel(channel, user)
+        upload = UploadedFile(
+            id=ws.ids.new("F"),
+            team_id=ws.team_id,
+            user=user,
+            filename=filename,
+            length=len(content),
+            created=ws.now(),
+            content=content,
+            completed=True,
+            channels=[ch.id],
+        )
+        ws.files_by_id[upload.id] = upload
+        message = ws.add_message(
+            ch,
+            user=user,
+            text=text,
+            thread_ts=thread_ts,
+            subtype="file_share",
+            extra={"upload": True, "display_as_bot": False},
+        )
+        upload.shares.setdefault(ch.id, []).append(message.ts)
+        message.files = [upload.to_api(ws.url.rstrip("/"))]
+        await self._notify(message_event(ch, message))
+        return message
+
+    async def integration_posts(
+        self,
+        channel: str,
+        text: str,
+        *,
+        bot_id: str,
+        app_id: str,
+        bot_name: str,
+        user: str | None = None,
+    ) -> Message:
+        """Another app (an alerting integration, say) posts: a message with its own bot_id."""
+        ws = self.ws
+        ch = ws.get_channel(channel)
+        message = ws.add_message(ch, user=user, text=text)
+        message.bot_id, message.app_id, message.bot_name = bot_id, app_id, bot_name
+        await self._notify(message_event(ch, message))
+        return message
+
+    async def user_renames(self, channel: str, user: str, name: str) -> Delivery | None:
+        """A user renames a channel: ``channel_rename``, then Slack's ``channel_name`` note."""
+        ws = self.ws
+        ch = self._member_channel(channel, user)
+        old_name = ch.name
+        events = rename(ws, ch, name, user)
+        delivery = await self._notify(events[0])
+        note = ws.add_message(
+            ch,
+            user=user,
+            text=f"<@{user}> renamed the channel from \u201c{old_name}\u201d to \u201c{name}\u201d",
+            subtype="channel_name",
+            extra={"old_name": old_name, "name": ch.name},
+        )
+        await self._notify(message_event(ch, note))
+        return delivery
 
     async def open_app_home(self, user: str, *, tab: str = "home") -> Delivery | None:
         ws = self.ws

@@ -9,9 +9,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, event, text
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # Execution option a writing unit of work sets on its connection (see _begin).
@@ -73,6 +75,25 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         return engine
     options.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **options)
+
+
+def create_sqlite_writer_engine(url: URL) -> Engine:
+    """A synchronous engine on the same SQLite file, tuned the same, for a writer thread
+    (:mod:`storage.batch_writer`)."""
+    # One thread, one connection, kept open; every transaction ends in commit or rollback,
+    # so the pool has nothing to reset when the connection comes back.
+    engine = create_sync_engine(
+        url.set(drivername="sqlite+pysqlite"), poolclass=StaticPool, pool_reset_on_return=None
+    )
+    event.listen(engine, "connect", _tune_sqlite)
+    event.listen(engine, "begin", _begin_writing)
+    return engine
+
+
+def _begin_writing(connection: Any) -> None:
+    # Every transaction of the writer thread writes. Straight to the driver: this runs for
+    # every batch, and SQLAlchemy's statement machinery costs more than the BEGIN itself.
+    connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 
 # Named constraints let Alembic alter them later, including in SQLite batch mode.
 NAMING_CONVENTION = {
@@ -141,6 +142,12 @@ class TimelineEntryRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     dedup_key: Mapped[str | None] = mapped_column(String(200))
     recorded_at: Mapped[datetime]
+    # Captured from the war room (migration 0002_timeline): a message's edit history, files,
+    # reactions and pin live in ``details``; these columns are what listings filter and show.
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    edited_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    deleted_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class ProcessedEventRow(Base):

@@ -14,6 +14,7 @@ from storage.repositories import (
     TimelineRepository,
     TimerRepository,
 )
+from storage.timeline_capture import CaptureRepository
 
 
 class UnitOfWork:
@@ -36,6 +37,7 @@ class UnitOfWork:
         self.timeline = TimelineRepository(self._session)
         self.events = EventLog(self._session)
         self.timers = TimerRepository(self._session)
+        self.capture = CaptureRepository(self._session)
         return self
 
     async def __aexit__(

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from bot.domain.timeline import FileRef, Version
+
 
 class IncidentStatus(enum.StrEnum):
     """The runbook lifecycle: investigating -> identified -> monitoring -> resolved -> closed."""
@@ -55,6 +57,26 @@ class TimelineKind(enum.StrEnum):
     MEMBER = "member"
     CHANNEL = "channel"
     NOTE = "note"
+    ADDED_MESSAGE = "added_message"
+
+    @property
+    def written_by_klaxon(self) -> bool:
+        """Klaxon wrote the text (mrkdwn, user text already escaped), not a person."""
+        return self not in _CAPTURED
+
+
+# Kinds captured from the war room: their text is what people wrote, raw.
+_CAPTURED = frozenset(
+    {
+        TimelineKind.MESSAGE,
+        TimelineKind.REACTION,
+        TimelineKind.PIN,
+        TimelineKind.MEMBER,
+        TimelineKind.CHANNEL,
+        TimelineKind.NOTE,
+        TimelineKind.ADDED_MESSAGE,
+    }
+)
 
 
 _PUBLIC_ID = re.compile(r"^INC-(\d{8})-(\d{3,9})$")
@@ -150,3 +172,17 @@ class TimelineEntry:
     text: str
     slack_ts: str | None = None
     is_key: bool = False
+    # What the war room's record adds (bot.domain.timeline): a message's thread, author, edit
+    # history, files, reactions and tombstone; ``channel_id``/``permalink`` for added messages.
+    thread_ts: str | None = None
+    author: str | None = None
+    is_bot: bool = False
+    edited_at: datetime | None = None
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
+    edits: tuple[Version, ...] = ()
+    files: tuple[FileRef, ...] = ()
+    reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    pinned: bool = False
+    channel_id: str | None = None
+    permalink: str | None = None

@@ -222,6 +222,8 @@ async def _open_war_room(services: Services, incident: Incident, requester: Requ
             uow, incident, severity, channel_id, channel_name, now=utcnow()
         )
         incident = dataclasses.replace(incident, channel_id=channel_id, channel_name=channel_name)
+    # Record the room from its first event on; other replicas find it in storage.
+    services.timeline.war_rooms.remember(channel_id, incident.id)
 
     card = incident_card(incident, config.severities)
     topic_text = channel_topic(incident, severity)

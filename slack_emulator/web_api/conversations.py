@@ -119,21 +119,30 @@ async def set_topic(call: ApiCall) -> JSON:
     return ok(channel=channel.to_api(ws.bot_user_id))
 
 
-async def rename(call: ApiCall) -> JSON:
-    channel = call.channel()
-    name = call.opt_str("name")
-    call.require_member(channel)
+def rename(ws: Workspace, channel: Channel, name: str | None, user: str) -> list[JSON]:
+    """Rename a channel (rules of conversations.rename); return the events it causes."""
     if name == channel.name:
-        return ok(channel=channel.to_api(call.ws.bot_user_id))
-    new_name = _check_new_name(call, name)
+        return []
+    new_name = check_channel_name(name)
+    # Archived channels keep their name reserved.
+    if ws.channel(new_name) is not None:
+        raise ApiError("name_taken")
     channel.previous_names.insert(0, channel.name)
     channel.name = new_name
-    call.emit(
+    return [
         {
             "type": "channel_rename",
             "channel": {"id": channel.id, "name": new_name, "created": channel.created},
+            "event_ts": ws.new_ts(),
         }
-    )
+    ]
+
+
+async def conversations_rename(call: ApiCall) -> JSON:
+    channel = call.channel()
+    call.require_member(channel)
+    for event in rename(call.ws, channel, call.opt_str("name"), call.ws.bot_user_id):
+        call.emit(event)
     return ok(channel=channel.to_api(call.ws.bot_user_id))
 
 
@@ -248,7 +257,7 @@ HANDLERS: dict[str, Handler] = {
     "conversations.create": create,
     "conversations.invite": invite,
     "conversations.setTopic": set_topic,
-    "conversations.rename": rename,
+    "conversations.rename": conversations_rename,
     "conversations.archive": archive,
     "conversations.info": info,
     "conversations.members": members,

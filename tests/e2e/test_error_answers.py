@@ -19,10 +19,12 @@ from bot.incidents.user_groups import UserGroups
 from bot.services import Services
 from bot.slack_gateway import SlackGateway
 from bot.tasks import BackgroundTasks
+from bot.timeline.capture import TimelineCapture
 from handlers import errors
 from message_templates.catalog import load_templates
 from slack_emulator import SlackEmulator
 from slack_emulator.signing import signed_headers
+from storage.batch_writer import batch_writer
 from storage.database import create_engine, session_factory
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -51,6 +53,9 @@ async def failing_app() -> AsyncIterator[FailingApp]:
             projections=Projections(config, unit_of_work, gateway, tasks, templates),
             user_groups=UserGroups(gateway),
             process_id="test-process",
+            timeline=TimelineCapture(
+                unit_of_work, tasks, lambda: gateway.known_identity, batch_writer(engine)
+            ),
         )
         app = AsyncApp(
             client=gateway.client,

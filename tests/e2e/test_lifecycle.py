@@ -529,3 +529,16 @@ async def test_every_action_lands_in_the_timeline_with_its_actor(scenario: Scena
         TimelineKind.RESOLVED,
     ):
         assert by_kind[kind] == RESPONDER, kind
+
+
+async def test_the_timeline_shows_lifecycle_entries_with_live_mentions_and_escaped_text(
+    scenario: Scenario,
+) -> None:
+    incident = await declare(scenario, "sev2 <!channel> Cache & queue down")
+    await incident.command("ack", user=RESPONDER)
+    reply = await scenario.command("timeline", channel=incident.channel)
+    shown = reply["text"] + str(reply.get("blocks"))
+    assert f"Acknowledged by <@{RESPONDER}>" in shown  # Klaxon's mention stays a mention
+    assert "&lt;!channel&gt; Cache &amp; queue down" in shown  # escaped once
+    assert "&amp;lt;" not in shown  # not twice
+    assert "<!channel>" not in shown

@@ -44,7 +44,7 @@ async def test_subscribed_event_is_acknowledged(
     assert len(delivery.attempts) == 1  # no redelivery
 
 
-async def test_add_to_timeline_shortcut_answers_instead_of_failing(
+async def test_add_to_timeline_shortcut_without_open_incidents_says_so(
     bot: RunningBot, emulator: SlackEmulator
 ) -> None:
     ws = emulator.default_workspace
@@ -57,4 +57,6 @@ async def test_add_to_timeline_shortcut_answers_instead_of_failing(
     )
     assert answer.status == 200
     assert await bot.klaxon.tasks.wait_idle(5)
-    assert any("coming" in e.text for e in ws.ephemerals(user="U0ANA00001"))
+    [answer_note] = ws.ephemerals(user="U0ANA00001")
+    assert "There is no open incident" in answer_note.text
+    assert ws.open_views("U0ANA00001") == []

@@ -1,0 +1,146 @@
+"""``/incident timeline``: the key events and a page of the latest entries, within Block Kit.
+
+Everything people wrote is escaped, so ``<!channel>`` or a link in a message shows as text;
+only plain user and channel mentions (``<@U…>``, ``<#C…>``) stay live, as they ping nobody
+in a reply only the requester sees.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.domain.incident import TimelineEntry, TimelineKind
+from bot.domain.timeline_page import TimelinePage
+from message_templates.formatting import mention
+from message_templates.message import Message
+from message_templates.mrkdwn import escape, inline_code, truncate
+
+MAX_SECTION = 3000
+MAX_ENTRY_TEXT = 280
+_MENTION = re.compile(r"&lt;([@#][UWCG][A-Z0-9]{2,30})(?:\|[^&<>]{0,80})?&gt;")
+
+
+def safe_text(text: str, limit: int = MAX_ENTRY_TEXT) -> str:
+    """User text for mrkdwn: escaped, cut to ``limit``, plain mentions kept as mentions."""
+    return _MENTION.sub(r"<\1>", escape(truncate(" ".join(text.split()), limit)))
+
+
+def _when(moment: datetime) -> str:
+    """Each reader sees their own time zone; the fallback (and the export) is UTC."""
+    fallback = moment.strftime("%H:%M:%S UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short}} {{time_secs}}|{fallback}>"
+
+
+def _who(user: str | None) -> str:
+    return mention(user, nobody="Klaxon")
+
+
+def entry_line(entry: TimelineEntry) -> str:
+    marker = ":pushpin: " if entry.is_key else ""
+    thread = "↳ " if entry.thread_ts and entry.thread_ts != entry.slack_ts else ""
+    when = _when(entry.occurred_at)
+    if entry.kind is TimelineKind.MESSAGE:
+        if entry.deleted_at is not None:
+            by = f" by {_who(entry.deleted_by)}" if entry.deleted_by else ""
+            return (
+                f"{marker}{when} {thread}_a message by {_who(entry.author)} was deleted"
+                f"{by} at {_when(entry.deleted_at)}_"
+            )
+        author = _who(entry.author) + (" (bot)" if entry.is_bot else "")
+        text = safe_text(entry.text) if entry.text else "_(no text)_"
+        if not entry.text and not entry.files and not entry.edits:
+            text = "_(a message Klaxon has not received)_"
+        files = "".join(f" :paperclip: {escape(truncate(f.name, 80))}" for f in entry.files)
+        edited = " _(edited)_" if entry.edited_at else ""
+        return f"{marker}{when} {thread}{author}: {text}{files}{edited}"
+    if entry.kind is TimelineKind.ADDED_MESSAGE:
+        return (
+            f"{marker}{when} {_who(entry.actor)} added a message by {_who(entry.author)}"
+            f"{' (bot)' if entry.is_bot else ''}: {safe_text(entry.text)}"
+        )
+    # Klaxon's own entries are mrkdwn it built: back to plain words first, so that escaped
+    # user text in them is escaped once, not twice.
+    text = html.unescape(entry.text) if entry.kind.written_by_klaxon else entry.text
+    return f"{marker}{when} {_who(entry.actor)}: {safe_text(text)}"
+
+
+def _sections(title: str, lines: Iterable[str]) -> list[SectionBlock]:
+    """As few sections as hold every line, each within Slack's 3000 characters."""
+    sections: list[SectionBlock] = []
+    current = title
+    for line in lines:
+        if len(current) + 1 + len(line) > MAX_SECTION:
+            sections.append(SectionBlock(text=MarkdownTextObject(text=current)))
+            current = line
+        else:
+            current = f"{current}\n{line}"
+    sections.append(SectionBlock(text=MarkdownTextObject(text=current)))
+    return sections
+
+
+def _key_events(page: TimelinePage) -> list[SectionBlock]:
+    if not page.key_events:
+        return _sections(
+            "*Key events*",
+            ["_None yet: pin a message in the war room or react to it with :pushpin:._"],
+        )
+    title = "*Key events*"
+    if page.key_total > len(page.key_events):
+        title += f" (the latest {len(page.key_events)} of {page.key_total})"
+    return _sections(title, (entry_line(entry) for entry in page.key_events))
+
+
+def _footer(page: TimelinePage, export_command: str) -> str:
+    parts = [f"Page {page.page} of {page.pages} · {page.total} entries"]
+    if page.asked_for > page.pages:
+        parts.insert(0, f"There is no page {page.asked_for}")
+    if page.page < page.pages:
+        parts.append(f"`/incident timeline {page.page + 1}` shows older entries")
+    parts.append(f"`{export_command}` prints all of it")
+    return " · ".join(parts)
+
+
+def timeline_reply(page: TimelinePage, *, export_command: str) -> Message:
+    incident = page.incident
+    latest = "*Latest entries*" if page.page == 1 else f"*Entries, page {page.page}*"
+    blocks: Sequence[Block] = [
+        HeaderBlock(text=truncate(f"{incident.public_id} timeline", 150)),
+        *_key_events(page),
+        DividerBlock(),
+        *_sections(latest, (entry_line(entry) for entry in page.entries)),
+        ContextBlock(elements=[MarkdownTextObject(text=_footer(page, export_command))]),
+    ]
+    text = f"Timeline of {incident.public_id}: page {page.page} of {page.pages}"
+    return Message.build(text=text, blocks=blocks)
+
+
+def not_a_war_room() -> Message:
+    return Message(
+        text=(
+            "This channel is not a war room: `/incident timeline` works in an incident's "
+            "channel. `/incident list` shows open incidents and their war rooms."
+        ),
+        blocks=(),
+    )
+
+
+def timeline_usage(arguments: str) -> Message:
+    return Message(
+        text=(
+            f"`/incident timeline` takes a page number, not {inline_code(arguments, 40)}: "
+            "`/incident timeline` shows the latest entries, `/incident timeline 2` older ones."
+        ),
+        blocks=(),
+    )
