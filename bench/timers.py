@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -95,7 +96,19 @@ def _peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def run(incidents: int, cadence: int, duration: int) -> None:
+@dataclass
+class Results:
+    incidents: int
+    cadence: int
+    duration: int
+    fired: int
+    lateness: list[float]
+    posted: int
+    posted_twice: int
+    peak_rss_mb: float
+
+
+async def run(incidents: int, cadence: int, duration: int, *, quiet: bool = False) -> Results:
     folder = Path(tempfile.mkdtemp(prefix="klaxon-bench-timers-"))
     url = f"sqlite+aiosqlite:///{folder / 'klaxon.db'}"
     settings_file = folder / "klaxon.toml"
@@ -103,7 +116,8 @@ async def run(incidents: int, cadence: int, duration: int) -> None:
     emulator = SlackEmulator(signing_secret=SIGNING_SECRET)
     seeding = time.perf_counter()
     ids = await _seed(url, emulator, incidents)
-    print(f"seeded {incidents} incidents in {time.perf_counter() - seeding:.1f} s")
+    if not quiet:
+        print(f"seeded {incidents} incidents in {time.perf_counter() - seeding:.1f} s")
     port = free_port()
     async with emulator.run() as server, aiohttp.ClientSession() as session:
         env = {
@@ -151,19 +165,28 @@ async def run(incidents: int, cadence: int, duration: int) -> None:
         for message in ws.bot_messages(room.id)
     )
     twice = sum(1 for count in posts.values() if count > 1)
-    late = summary_ms(lateness) if lateness else {}
-    print(
-        f"{incidents} incidents, cadence {cadence} s, {duration} s: "
-        f"{len(rows)} updates fired ({len(rows) / duration:.0f}/s), "
-        f"{sum(posts.values())} war-room posts, {twice} posted twice"
+    return Results(
+        incidents, cadence, duration, len(rows), lateness, sum(posts.values()), twice, peak_rss
     )
+
+
+def report(results: Results) -> str:
+    late = summary_ms(results.lateness) if results.lateness else {}
+    lines = [
+        f"{results.incidents} incidents, cadence {results.cadence} s, {results.duration} s: "
+        f"{results.fired} updates fired ({results.fired / results.duration:.0f}/s), "
+        f"{results.posted} war-room posts, {results.posted_twice} posted twice"
+    ]
     if late:
-        print(
+        lines.append(
             "lateness ms: "
             + ", ".join(f"{name} {value:.0f}" for name, value in late.items())
-            + f", max {max(lateness) * 1000:.0f}"
+            + f", max {max(results.lateness) * 1000:.0f}"
         )
-    print(f"peak RSS of the bot: {peak_rss:.0f} MB (goal: p99 lateness <= 1000 ms)")
+    lines.append(
+        f"peak RSS of the bot: {results.peak_rss_mb:.0f} MB (goal: p99 lateness <= 1000 ms)"
+    )
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -172,7 +195,7 @@ def main() -> None:
     parser.add_argument("--cadence", type=int, default=30, help="seconds between updates")
     parser.add_argument("--duration", type=int, default=75, help="seconds of firing measured")
     options = parser.parse_args()
-    asyncio.run(run(options.incidents, options.cadence, options.duration))
+    print(report(asyncio.run(run(options.incidents, options.cadence, options.duration))))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,189 @@
+"""Every benchmark in one run, each figure beside its reference measured in the same run.
+
+    python -m bench [--smoke] [--write docs/benchmarks.md]
+
+Runs, against the Slack emulator on loopback: startup (cold start, idle memory) and declare
+(ack latency, time to a ready war room) beside a bare Bolt app, timeline ingest beside a bare
+Bolt events app, and timers (5,000 open incidents on short cadences). Prints a summary table
+and each benchmark's own table; ``--write`` also saves them, with a description of the
+machine, as Markdown. ``--smoke`` runs each for a few seconds, for the test suite: its
+figures only show that every benchmark still works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import declare, ingest, startup, timers
+from bench.common import percentile
+
+
+@dataclass(frozen=True)
+class Plan:
+    startup_runs: int
+    acks: int
+    ready: int
+    ingest_seconds: float
+    timer_incidents: int
+    timer_cadence: int
+    timer_seconds: int
+
+
+FULL = Plan(3, 300, 10, 10.0, 5000, 30, 75)
+SMOKE = Plan(1, 20, 2, 1.0, 40, 2, 4)
+LATENCY = 0.05
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        total_kb = int(meminfo.read_text().split()[1])
+        memory = f", {total_kb / 1024 / 1024:.0f} GiB RAM"
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (
+        f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}; load average at start {load}"
+    )
+
+
+def _row(name: str, ours: str, reference: str, ratio: str, goal: str, met: bool | None) -> str:
+    verdict = "" if met is None else ("yes" if met else "**no**")
+    return f"| {name} | {ours} | {reference} | {ratio} | {goal} | {verdict} |"
+
+
+async def run(plan: Plan) -> str:
+    boot = await startup.run(plan.startup_runs)
+    declared = await declare.run(plan.acks, plan.ready, LATENCY, 0.1)
+    ingested = await ingest.run(plan.ingest_seconds, 32, 0.1, 4)
+    fired = await timers.run(
+        plan.timer_incidents, plan.timer_cadence, plan.timer_seconds, quiet=True
+    )
+
+    ack, bare_ack = percentile(declared.klaxon_ack, 0.5), percentile(declared.bare_ack, 0.5)
+    ready = percentile(declared.ready, 0.5)
+    trips = 3 * LATENCY
+    events, bare_events = ingested.klaxon.per_second, ingested.bare.per_second
+    late99 = percentile(fired.lateness, 0.99) if fired.lateness else float("nan")
+    start, bare_start = statistics.median(boot.klaxon_start), statistics.median(boot.bare_start)
+    rss, bare_rss = statistics.median(boot.klaxon_rss_mb), statistics.median(boot.bare_rss_mb)
+    summary = [
+        "| benchmark | Klaxon | reference, same run | ratio | goal | met |",
+        "|---|---|---|---|---|---|",
+        _row(
+            "`/incident declare` ack p50",
+            f"{ack * 1000:.2f} ms",
+            f"{bare_ack * 1000:.2f} ms (bare Bolt)",
+            f"{ack / bare_ack:.2f}x",
+            "<= 1 ms",
+            ack <= 0.001,
+        ),
+        _row(
+            f"declare to war room ready p50, {LATENCY * 1000:.0f} ms per call",
+            f"{ready * 1000:.0f} ms",
+            f"{trips * 1000:.0f} ms (3 round trips)",
+            f"{ready / trips:.2f}x",
+            "<= 3 round trips",
+            ready < 4 * LATENCY,
+        ),
+        _row(
+            "timeline ingest, 10% redelivered",
+            f"{events:,.0f} events/s",
+            f"{bare_events:,.0f} events/s (bare Bolt)",
+            f"{events / bare_events:.2f}x",
+            ">= 2,000/s and >= 0.5x",
+            events >= 2000 and events >= 0.5 * bare_events,
+        ),
+        _row(
+            "ingest lost / duplicated",
+            f"{ingested.lost} / {ingested.duplicated}",
+            "",
+            "",
+            "0 / 0",
+            ingested.lost == 0 and ingested.duplicated == 0,
+        ),
+        _row(
+            f"{fired.incidents:,} open incidents, {fired.cadence} s cadence: lateness p99",
+            f"{late99 * 1000:.0f} ms",
+            "due time",
+            "",
+            "<= 1 s",
+            late99 <= 1.0,
+        ),
+        _row(
+            "timers: posted twice / peak RSS",
+            f"{fired.posted_twice} / {fired.peak_rss_mb:.0f} MB",
+            "",
+            "",
+            "0 / reported",
+            fired.posted_twice == 0,
+        ),
+        _row(
+            "cold start to ready",
+            f"{start:.2f} s",
+            f"{bare_start:.2f} s (bare Bolt)",
+            f"{start / bare_start:.2f}x",
+            "<= 2 s",
+            start <= 2.0,
+        ),
+        _row(
+            "idle memory",
+            f"{rss:.0f} MB",
+            f"{bare_rss:.0f} MB (bare Bolt)",
+            f"{rss / bare_rss:.2f}x",
+            "<= 100 MB",
+            rss <= 100,
+        ),
+    ]
+    sections = [
+        "\n".join(summary),
+        "### Startup\n\n" + startup.report(boot),
+        "### Declare\n\n" + declare.report(declared, 0.1),
+        "### Timeline ingest\n\n" + ingest.report(ingested, 32),
+        "### Timers\n\n" + timers.report(fired),
+    ]
+    return "\n\n".join(sections)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="a few seconds each")
+    parser.add_argument("--write", type=Path, help="also save the results as Markdown here")
+    options = parser.parse_args()
+    described = machine()
+    results = asyncio.run(run(SMOKE if options.smoke else FULL))
+    print(results)
+    if options.write:
+        when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        command = "python -m bench" + (" --smoke" if options.smoke else "")
+        options.write.parent.mkdir(parents=True, exist_ok=True)
+        options.write.write_text(
+            "# Benchmarks\n\n"
+            f"Measured {when} with `{command} --write {options.write}`, which regenerates "
+            "this page.\n\n"
+            f"Machine: {described}.\n\n"
+            "Every figure is measured in the same run as its reference, on loopback against "
+            "the Slack emulator (in the benchmark's own process); Klaxon and the bare Bolt "
+            "apps run as separate processes.\n\n" + results + "\n",
+            encoding="utf-8",
+        )
+        print(f"\nwritten to {options.write}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""A short run of every benchmark, so that none of them rots between full runs.
+
+Timings are not checked here (the full run reports them, see docs/benchmarks.md); what is
+checked is that each benchmark runs to the end and its correctness figures hold: nothing
+lost or stored twice by ingest, no update posted twice by the timers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).parents[2]
+
+
+@pytest.mark.timeout(240)
+async def test_every_benchmark_runs_and_keeps_its_correctness_figures(tmp_path: Path) -> None:
+    written = tmp_path / "benchmarks.md"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench",
+        "--smoke",
+        "--write",
+        str(written),
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=230)
+    assert process.returncode == 0, stderr.decode()[-3000:]
+    page = written.read_text()
+    assert page.startswith("# Benchmarks")
+    assert "Machine: " in page
+    summary = [line for line in stdout.decode().splitlines() if line.startswith("| ")]
+    rows = {line.split("|")[1].strip(): line for line in summary}
+    for name in (
+        "`/incident declare` ack p50",
+        "timeline ingest, 10% redelivered",
+        "cold start to ready",
+        "idle memory",
+    ):
+        assert name in rows, rows.keys()
+    assert "| 0 / 0 |" in rows["ingest lost / duplicated"]
+    twice = next(line for name, line in rows.items() if name.startswith("timers: posted twice"))
+    assert twice.split("|")[2].strip().startswith("0 /")
