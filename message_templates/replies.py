@@ -53,6 +53,18 @@ def war_room_ready(incident: Incident, problems: Sequence[str]) -> Message:
     return Message(text=truncate(text, 3000), blocks=())
 
 
+def war_room_delayed(incident: Incident) -> Message:
+    return Message(
+        text=(
+            f"*{incident.public_id}* is recorded. Slack is slow to create its channel right now "
+            "(it limits how many channels an app creates per minute, which a burst of "
+            "incidents reaches); the war room opens as soon as Slack allows, and you will be "
+            "told here."
+        ),
+        blocks=(),
+    )
+
+
 def war_room_failed(incident: Incident, reason: str) -> Message:
     return Message(
         text=(

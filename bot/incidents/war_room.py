@@ -34,11 +34,18 @@ from message_templates.formatting import mention
 from message_templates.incident_card import channel_topic, incident_card
 from message_templates.message import Message
 from message_templates.mrkdwn import escape
-from message_templates.replies import problems_notice, war_room_failed, war_room_ready
+from message_templates.replies import (
+    problems_notice,
+    war_room_delayed,
+    war_room_failed,
+    war_room_ready,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_NAME_ATTEMPTS = 25
+# The declarer hears why when the channel takes longer than this.
+DELAY_NOTICE_AFTER = 2.0
 T = TypeVar("T")
 
 
@@ -201,10 +208,19 @@ async def _open_war_room(services: Services, incident: Incident, requester: Requ
             channel_id, channel_name = incident.channel_id, incident.channel_name
             invitees = await responders_to_invite(slack, severity, incident.declared_by, problems)
         else:
-            (channel_id, channel_name), invitees = await asyncio.gather(
+            first_round = asyncio.gather(
                 _create_channel(services, config.war_room, incident, severity),
                 responders_to_invite(slack, severity, incident.declared_by, problems),
             )
+            done, _ = await asyncio.wait({first_round}, timeout=DELAY_NOTICE_AFTER)
+            if not done:
+                # Slack creates channels slowly when many incidents are declared at once
+                # (conversations.create is Tier 2, about 20 a minute): say so, then wait.
+                services.tasks.spawn(
+                    tell(services, requester, war_room_delayed(incident)),
+                    name=f"tell {incident.public_id} is delayed",
+                )
+            (channel_id, channel_name), invitees = await first_round
     except SlackUnavailable as exc:
         logger.warning("%s: war room not created: %s", incident.public_id, exc)
         await service.record(

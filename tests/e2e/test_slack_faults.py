@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from slack_emulator import Fault, SlackEmulator
-from tests.e2e.scenario import RESPONDER, Scenario, custom_scenario
+from slack_emulator import Fault, RateLimit, SlackEmulator
+from tests.e2e.scenario import DECLARER, RESPONDER, Scenario, custom_scenario
 from tests.e2e.test_lifecycle import declare
 
 TITLES = [f"Faulty dependency {n}" for n in range(8)]
@@ -65,3 +65,28 @@ async def test_every_war_room_and_notice_arrives_once_despite_slack_faults(
     assert kinds & {"http_500", "http_503"}, kinds
     unhandled = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert unhandled == [], [r.getMessage() for r in unhandled]
+
+
+async def test_alert_storm_opens_every_war_room_once_and_says_why_some_wait(
+    emulator: SlackEmulator, api_url: str, tmp_path: Path
+) -> None:
+    # Slack's Tier 2 (about 20 channels a minute), compressed: 4 every 3 seconds.
+    emulator.faults.set_rate_limit("conversations.create", RateLimit(4, window=3.0))
+    async for scenario in custom_scenario(emulator, api_url, tmp_path):
+        replies = await asyncio.gather(
+            *(scenario.command(f"declare sev1 Storm alert {n}") for n in range(12))
+        )
+        assert all("Declaring" in reply["text"] for reply in replies)
+        await scenario.settle()
+        ws = scenario.ws
+        rooms = [c for c in ws.channels_by_id.values() if c.name.startswith("inc-")]
+        assert len(rooms) == 12
+        rows = await scenario.incidents()
+        assert len({row.channel_id for row in rows}) == 12
+        assert all(row.card_ts for row in rows)
+        announced = [m for m in ws.bot_messages("incidents") if "Storm alert" in m.text]
+        assert len(announced) == 12
+        notes = scenario.notes_to(DECLARER)
+        assert any("Slack is slow to create its channel" in note for note in notes)
+        assert sum("is ready" in note for note in notes) == 12
+        assert len(ws.calls("conversations.create")) > 12  # some really were refused
