@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import WRITE_OPTION
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_LOCKED_ATTEMPTS = 5
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -26,13 +29,23 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
     def _upgrade(connection: Connection) -> None:
         command.upgrade(alembic_config(connection), "head")
 
-    async with engine.connect() as connection:
-        # On SQLite the migration runs under the write lock (BEGIN IMMEDIATE), so a second
-        # process starting at the same moment waits, then finds the schema at head. PostgreSQL
-        # takes an advisory lock instead (migrations/env.py).
-        await connection.execution_options(**{WRITE_OPTION: True})
-        await connection.run_sync(_upgrade)
-        await connection.commit()
+    for attempt in range(1, _LOCKED_ATTEMPTS + 1):
+        try:
+            async with engine.connect() as connection:
+                # On SQLite the migration runs under the write lock (BEGIN IMMEDIATE), so a
+                # second process starting at the same moment waits, then finds the schema at
+                # head. PostgreSQL takes an advisory lock instead (migrations/env.py).
+                await connection.execution_options(**{WRITE_OPTION: True})
+                await connection.run_sync(_upgrade)
+                await connection.commit()
+            return
+        except OperationalError as exc:
+            # A replica migrating for longer than SQLite's busy timeout (a loaded machine)
+            # makes the others give up waiting; the migration is transactional, so trying
+            # again is safe and finds the schema at head.
+            if "locked" not in str(exc) or attempt == _LOCKED_ATTEMPTS:
+                raise
+            await asyncio.sleep(0.2 * attempt)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
