@@ -25,20 +25,22 @@ async def test_a_report_of_5000_entries_is_drafted_quickly(engine: AsyncEngine) 
         incident = await work.incidents.add(
             title="Checkout | down", severity="sev1", declared_by="U0DECLARER", declared_at=DECLARED
         )
-        await work.timeline.append_system_entries(
-            [
-                {
-                    "incident_id": incident.id,
-                    "kind": TimelineKind.MESSAGE.value,
-                    "occurred_at": DECLARED + timedelta(seconds=n),
-                    "actor": "U0RESPONDER1",
-                    "text": f"step {n:04d} <!here>\nsecond line",
-                    "is_key": n % 1000 == 0,
-                    "dedup_key": f"m{n}",
-                }
-                for n in range(5000)
-            ]
-        )
+        # In batches: PostgreSQL takes at most 32,767 parameters per statement.
+        for first in range(0, 5000, 1000):
+            await work.timeline.append_system_entries(
+                [
+                    {
+                        "incident_id": incident.id,
+                        "kind": TimelineKind.MESSAGE.value,
+                        "occurred_at": DECLARED + timedelta(seconds=n),
+                        "actor": "U0RESPONDER1",
+                        "text": f"step {n:04d} <!here>\nsecond line",
+                        "is_key": n % 1000 == 0,
+                        "dedup_key": f"m{n}",
+                    }
+                    for n in range(first, first + 1000)
+                ]
+            )
         await work.commit()
     await add_action_item(
         uow, incident, "U0DECLARER", ActionItemDraft("Alert on | cert expiry", "U0SRE00001")
