@@ -1,5 +1,6 @@
 """``python -m bot``: serve Klaxon. ``python -m bot migrate``: only bring the schema up to date.
 ``python -m bot export INC-20261122-001 --format md|json``: print an incident's timeline.
+``python -m bot report INC-20261122-001``: print its post-incident report (Markdown).
 
 Any configuration problem (or a malformed argument) ends the process with one readable line
 and exit status 2; a database that cannot be used, or an incident it does not hold, with 1.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -27,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("incident", help="the incident's id, e.g. INC-20261122-001")
     export.add_argument("--format", choices=("md", "json"), default="md")
+    report = sub.add_parser(
+        "report", help="print an incident's post-incident report (needs only DATABASE_URL)"
+    )
+    report.add_argument("incident", help="the incident's id, e.g. INC-20261122-001")
     return parser
 
 
@@ -57,6 +63,23 @@ async def _export(database_url: str, public_id: str, output: str) -> str:
     return to_json(incident, entries) if output == "json" else to_markdown(incident, entries)
 
 
+async def _report(database_url: str, public_id: str, config_path: Path | None) -> str:
+    from bot.config import load_config
+    from bot.reports.service import draft_report
+    from storage.database import create_engine, session_factory
+    from storage.unit_of_work import UnitOfWorkFactory
+
+    severities = load_config(config_path).severities
+    engine = create_engine(database_url)
+    try:
+        _, report = await draft_report(
+            UnitOfWorkFactory(session_factory(engine)), severities, public_id=public_id
+        )
+    finally:
+        await engine.dispose()
+    return report
+
+
 def run(argv: list[str]) -> int:
     arguments = _parser().parse_args(argv)
     command = arguments.command or "serve"
@@ -70,7 +93,7 @@ def run(argv: list[str]) -> int:
         asyncio.run(_migrate(load_database_settings().database_url))
         return 0
 
-    if command == "export":
+    if command in {"export", "report"}:
         from bot.domain.incident import parse_public_id
 
         if parse_public_id(arguments.incident) is None:
@@ -78,8 +101,12 @@ def run(argv: list[str]) -> int:
                 f"{arguments.incident!r} is not an incident id like INC-20261122-001"
             )
         configure_logging("WARNING", [])
-        database_url = load_database_settings().database_url
-        print(asyncio.run(_export(database_url, arguments.incident, arguments.format)))
+        database = load_database_settings()
+        if command == "report":
+            report = _report(database.database_url, arguments.incident, database.klaxon_config)
+            print(asyncio.run(report))
+        else:
+            print(asyncio.run(_export(database.database_url, arguments.incident, arguments.format)))
         return 0
 
     settings = load_settings()

@@ -28,6 +28,7 @@ class ActionId(enum.StrEnum):
     DECLARE_DESCRIPTION = "declare_description_input"
     DECLARE_SERVICE = "declare_service_input"
     TIMELINE_INCIDENT = "add_to_timeline_incident_select"
+    HOME_DECLARE = "home_declare"
 
 
 class BlockId(enum.StrEnum):

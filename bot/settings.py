@@ -152,11 +152,18 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     database_url: str = DEFAULT_DATABASE_URL
+    # Optional: ``python -m bot report`` names severities by their configured labels.
+    klaxon_config: Path | None = None
 
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, url: str) -> str:
         return check_database_url(url)
+
+    @field_validator("klaxon_config", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 def load_database_settings(**overrides: Any) -> DatabaseSettings:

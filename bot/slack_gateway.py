@@ -149,6 +149,12 @@ class ChannelInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class UploadedFile:
+    id: str
+    permalink: str
+
+
+@dataclass(frozen=True, slots=True)
 class BotIdentity:
     team_id: str
     user_id: str
@@ -361,6 +367,54 @@ class SlackGateway:
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self.call("views.open", trigger_id=trigger_id, view=view)
+
+    async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        await self.call_json("views.publish", user_id=user_id, view=view)
+
+    async def upload_file(
+        self,
+        channel_id: str,
+        filename: str,
+        content: bytes,
+        *,
+        title: str,
+        initial_comment: str | None = None,
+    ) -> UploadedFile:
+        """Share a file in a channel with the upload v2 flow: ask for an upload URL, POST the
+        bytes there, then complete the upload into the channel (files.upload is retired)."""
+        ticket = await self.call(
+            "files.getUploadURLExternal", filename=filename, length=len(content)
+        )
+        upload_url, file_id = str(ticket["upload_url"]), str(ticket["file_id"])
+        await self._post_bytes("files.upload_url", upload_url, content)
+        data = await self.call(
+            "files.completeUploadExternal",
+            files=[{"id": file_id, "title": title}],
+            channel_id=channel_id,
+            initial_comment=initial_comment,
+        )
+        shared = next(
+            (f for f in data.get("files") or [] if isinstance(f, dict) and f.get("id") == file_id),
+            {},
+        )
+        return UploadedFile(id=file_id, permalink=str(shared.get("permalink") or ""))
+
+    async def _post_bytes(self, what: str, url: str, content: bytes) -> None:
+        if self._session is None:
+            _ = self.client  # creates the shared session
+        assert self._session is not None
+        try:
+            # Slack takes the raw bytes as the body (or a multipart form); raw is simpler.
+            async with self._session.post(
+                url, data=content, timeout=aiohttp.ClientTimeout(total=self._timeout)
+            ) as response:
+                if response.status >= 400:
+                    self._count(what, f"http_{response.status}")
+                    raise SlackUnavailable(what, f"http_{response.status}")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self._count(what, type(exc).__name__)
+            raise SlackUnavailable(what, type(exc).__name__, retryable=True) from exc
+        self._count(what, "ok")
 
     async def respond(self, response_url: str, body: dict[str, Any]) -> None:
         """Post to a slash command's or action's ``response_url`` (no token, 5 uses)."""

@@ -11,6 +11,7 @@ from handlers import (
     declare,
     errors,
     events,
+    home,
     lifecycle_forms,
     shortcuts,
 )
@@ -24,4 +25,6 @@ def register(app: AsyncApp, services: Services) -> None:
     card_actions.register(app, services)
     lifecycle_forms.register(app, services)
     shortcuts.register(app, services)
+    # Before ``events``, whose listener matches every event type.
+    home.register(app, services)
     events.register(app, services)

@@ -20,6 +20,7 @@ from bot.services import Services
 from handlers.declare import declare_command
 from handlers.lifecycle_commands import LIFECYCLE_SUBCOMMANDS, lifecycle_command
 from handlers.payloads import SlashCommand, parse
+from handlers.reports import REPORT_SUBCOMMANDS, report_command
 from handlers.timeline import timeline_command
 from message_templates.help import COMMAND, help_message
 from message_templates.message import Message
@@ -30,6 +31,7 @@ from message_templates.replies import MAX_LISTED, open_incidents
 AVAILABLE: frozenset[SubcommandName] = frozenset(
     {SubcommandName.HELP, SubcommandName.DECLARE, SubcommandName.LIST, SubcommandName.TIMELINE}
     | LIFECYCLE_SUBCOMMANDS
+    | REPORT_SUBCOMMANDS
 )
 
 
@@ -76,6 +78,8 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         elif subcommand.name is SubcommandName.TIMELINE:
             reply = await timeline_command(services, request, typed.arguments)
+        elif subcommand.name in REPORT_SUBCOMMANDS:
+            reply = await report_command(services, request, subcommand.name, typed.arguments)
         else:
             reply = _not_yet(subcommand.name)
         await ack(**reply.ephemeral())

@@ -133,6 +133,14 @@ def _outcome_fields(incident: Incident) -> Iterable[MarkdownTextObject]:
         yield _field("Closed", f"{mention(incident.closed_by)} {slack_date(incident.closed_at)}")
 
 
+def _report_link(incident: Incident) -> str | None:
+    """The uploaded post-incident report; a permalink that could break the link is not shown."""
+    link = incident.report_permalink or ""
+    if not link.startswith(("https://", "http://")) or any(c in link for c in "<>| "):
+        return None
+    return f":memo: *Post-incident report*\n<{link}|{incident.public_id} post-incident report>"
+
+
 def incident_card(
     incident: Incident, severities: Mapping[str, Severity], *, in_war_room: bool = True
 ) -> Message:
@@ -172,6 +180,9 @@ def incident_card(
         if incident.root_cause:
             lines.append(f"*Root cause*\n{escape(incident.root_cause)}")
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), 3000))))
+    report = _report_link(incident)
+    if report:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=report)))
     controls = _controls(incident, list(severities.values()), in_war_room=in_war_room)
     if controls:
         blocks.append(ActionsBlock(block_id=BlockId.CARD_ACTIONS.value, elements=controls))

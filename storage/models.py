@@ -94,6 +94,9 @@ class IncidentRow(Base):
     closed_by: Mapped[str | None] = mapped_column(String(32))
     closed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # The post-incident report uploaded to the war room (migration 0005), linked from the card.
+    report_file_id: Mapped[str | None] = mapped_column(String(32))
+    report_permalink: Mapped[str | None] = mapped_column(Text)
     # Bumped by every update; a conditional UPDATE on it turns racing writers into one winner.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -148,6 +151,23 @@ class TimelineEntryRow(Base):
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
     deleted_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class ActionItemRow(Base):
+    """A follow-up from an incident (``/incident action``), listed in its report."""
+
+    __tablename__ = "action_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(32))
+    due: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
 
 
 class ProcessedEventRow(Base):

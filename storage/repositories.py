@@ -91,6 +91,8 @@ def to_incident(row: IncidentRow) -> Incident:
         card_ts=row.card_ts,
         announcement_channel_id=row.announcement_channel_id,
         announcement_ts=row.announcement_ts,
+        report_file_id=row.report_file_id,
+        report_permalink=row.report_permalink,
         version=row.version,
     )
 

@@ -8,6 +8,7 @@ from typing import Any, Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.database import WRITE_OPTION
+from storage.reports import ReportRepository
 from storage.repositories import (
     EventLog,
     IncidentRepository,
@@ -38,6 +39,7 @@ class UnitOfWork:
         self.events = EventLog(self._session)
         self.timers = TimerRepository(self._session)
         self.capture = CaptureRepository(self._session)
+        self.reports = ReportRepository(self._session)
         return self
 
     async def __aexit__(

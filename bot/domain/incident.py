@@ -58,6 +58,7 @@ class TimelineKind(enum.StrEnum):
     CHANNEL = "channel"
     NOTE = "note"
     ADDED_MESSAGE = "added_message"
+    ACTION_ITEM = "action_item"
 
     @property
     def written_by_klaxon(self) -> bool:
@@ -129,6 +130,9 @@ class Incident:
     card_ts: str | None = None
     announcement_channel_id: str | None = None
     announcement_ts: str | None = None
+    # The post-incident report file in the war room, once uploaded.
+    report_file_id: str | None = None
+    report_permalink: str | None = None
     # Bumped by every change; writers update only the version they read (optimistic locking).
     version: int = 1
 

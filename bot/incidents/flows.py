@@ -21,6 +21,7 @@ from bot.errors import NotFound, SlackUnavailable
 from bot.incidents import lifecycle
 from bot.incidents.lifecycle import Outcome, Request, UpdateDraft
 from bot.incidents.war_room import announce, responders_to_invite
+from bot.reports import service as reports
 from bot.services import Services
 from message_templates import notices
 from message_templates.all_clear import render_all_clear
@@ -147,6 +148,10 @@ async def _show_resolved(services: Services, outcome: Outcome) -> None:
     severity = services.config.severities[incident.severity]
     all_clear = render_all_clear(services.templates.resolved, incident, severity)
     await _in_war_room_and_to_stakeholders(services, incident, all_clear, "all-clear")
+    # After the all-clear, so the war room reads "all clear" first, then the draft report.
+    services.tasks.spawn(
+        reports.publish_report(services, incident.id), name=f"report {incident.public_id}"
+    )
 
 
 async def _show_reopened(services: Services, outcome: Outcome, user_id: str) -> None:

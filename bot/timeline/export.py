@@ -95,7 +95,8 @@ def _cell(text: str) -> str:
     return "<br>".join(line.strip() for line in text.replace("\r\n", "\n").split("\n"))
 
 
-def _describe(entry: TimelineEntry) -> str:
+def describe_entry(entry: TimelineEntry) -> str:
+    """One entry in words, as the Markdown export and the post-incident report show it."""
     text = plain(entry.text) if entry.kind.written_by_klaxon else entry.text
     if entry.kind is TimelineKind.MESSAGE and entry.deleted_at is not None:
         by = f" by {entry.deleted_by}" if entry.deleted_by else ""
@@ -128,6 +129,6 @@ def to_markdown(incident: Incident, entries: Sequence[TimelineEntry]) -> str:
     for entry in entries:
         lines.append(
             f"| {entry.occurred_at:%Y-%m-%d %H:%M:%S} | {_cell(entry.actor or 'Klaxon')} "
-            f"| {entry.kind.value} | {_cell(_describe(entry))} |"
+            f"| {entry.kind.value} | {_cell(describe_entry(entry))} |"
         )
     return "\n".join(lines)

@@ -87,11 +87,11 @@ async def test_oversized_text_gets_a_short_answer(bot: RunningBot) -> None:
     assert len(answer.json()["text"]) < 300
 
 
-async def test_known_but_unshipped_subcommand_says_so(bot: RunningBot) -> None:
-    body = slash_command_body("stats")
+async def test_stats_with_a_bad_period_says_how_to_write_one(bot: RunningBot) -> None:
+    body = slash_command_body("stats 999y")
     reply = (await bot.post(body, signed(body))).json()
     assert reply["response_type"] == "ephemeral"
-    assert "not available in this version" in reply["text"]
+    assert "not a period" in reply["text"]
 
 
 async def test_war_room_subcommand_outside_a_war_room_says_where_to_run_it(

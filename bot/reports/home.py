@@ -1,0 +1,28 @@
+"""Publishing the App Home tab (views.publish) from stored state."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.clock import utcnow
+from bot.domain.stats import DEFAULT_PERIOD
+from bot.errors import SlackUnavailable
+from bot.incidents import service as incidents
+from bot.reports import service as reports
+from bot.services import Services
+from message_templates.home import MAX_HOME_INCIDENTS, home_view
+
+logger = logging.getLogger(__name__)
+
+
+async def publish(services: Services, user_id: str) -> None:
+    now = utcnow()
+    shown, total = await incidents.recent_open(services.unit_of_work, MAX_HOME_INCIDENTS)
+    stats = await reports.stats(
+        services.unit_of_work, list(services.config.severities), DEFAULT_PERIOD, now=now
+    )
+    view = home_view(shown, total, services.config.severities, stats, now)
+    try:
+        await services.slack.publish_home(user_id, view)
+    except SlackUnavailable as exc:
+        logger.warning("could not publish the App Home of %s: %s", user_id, exc)
