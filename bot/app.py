@@ -162,7 +162,7 @@ class Klaxon:
             await app_client.close()
 
     async def stop(self, drain_timeout: float) -> None:
-        self.scheduler.stop()
+        await self.scheduler.stop()
         cancelled = await self.tasks.drain(drain_timeout)
         if cancelled:
             logger.warning("%d background tasks did not finish before shutdown", cancelled)

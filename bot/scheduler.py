@@ -10,6 +10,7 @@ several bots on one database fire each timer once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -88,10 +89,14 @@ class TimerScheduler:
         )
         self._scheduler.start()
 
-    def stop(self) -> None:
+    async def stop(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a deadline
+        """No new ticks; and wait for one under way, which the caller's database outlives."""
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout), self._ticking:
+                pass
 
     async def release_dead_holders(self) -> None:
         """Claims of processes on this host that died (a restart, say) need not wait for their
