@@ -5,6 +5,11 @@ the due timers nobody holds, with a conditional UPDATE, and fires each in a trac
 background task. Timers live in the database, so a restarted bot finds the ones it missed
 (and posts one catch-up update each, see :func:`bot.domain.schedule.next_update`), and
 several bots on one database fire each timer once.
+
+A claim is a lease: :meth:`TimerScheduler.renew_claims` extends the claims of the timers being
+fired every :data:`CLAIM_RENEWAL` seconds, so a live process keeps them however slow Slack
+is, and the timers of a process that was killed are free again :data:`CLAIM_LEASE` after its
+last renewal, for another replica to take over (see :mod:`bot.incidents.timers`).
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ from storage.repositories import ClaimedTimer
 
 logger = logging.getLogger(__name__)
 
-# A claim outlives any firing by far; a process that dies holding one frees it after this.
-CLAIM_LEASE = timedelta(seconds=60)
+# A process that dies holding claims frees them after this; a live one renews them.
+CLAIM_LEASE = timedelta(seconds=15)
+# Three renewals per lease: a process must stall for ten seconds before it loses a claim.
+CLAIM_RENEWAL = 5.0
 CLAIM_BATCH = 200
 # Batches being fired at once; each posts its updates concurrently.
 MAX_FIRING = 8
@@ -44,6 +51,8 @@ class TimerScheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._firing = asyncio.Semaphore(MAX_FIRING)
         self._ticking = asyncio.Lock()
+        # Timers claimed and not yet completed: their claims are renewed until then.
+        self._holding: set[int] = set()
         self.fired = 0
 
     def start(self) -> None:
@@ -59,6 +68,14 @@ class TimerScheduler:
             max_instances=1,
             coalesce=True,
             next_run_time=utcnow(),
+        )
+        self._scheduler.add_job(
+            self.renew_claims,
+            "interval",
+            seconds=CLAIM_RENEWAL,
+            id="klaxon-claims",
+            max_instances=1,
+            coalesce=True,
         )
         self._scheduler.start()
 
@@ -79,11 +96,30 @@ class TimerScheduler:
                     claimed = await work.timers.claim_due(self.owner, now, CLAIM_LEASE, CLAIM_BATCH)
                     await work.commit()
                 if claimed:
+                    self._holding.update(timer.id for timer in claimed)
                     await self._firing.acquire()
                     self._services.tasks.spawn(self._fire(claimed), name="fire timers")
                 claimed_total += len(claimed)
                 if len(claimed) < CLAIM_BATCH:
                     return claimed_total
+
+    async def renew_claims(self) -> None:
+        """Keep the claims of the timers being fired; how many are still held is logged."""
+        holding = set(self._holding)
+        if not holding:
+            return
+        try:
+            async with self._services.unit_of_work() as work:
+                kept = await work.timers.renew(self.owner, holding, utcnow(), CLAIM_LEASE)
+                await work.commit()
+        except Exception:
+            logger.exception("could not renew the claims on %d timers", len(holding))
+            return
+        # Timers completed meanwhile are not lost; the others were moved by a change to their
+        # incident, or (after a stall longer than the lease) taken over by another replica.
+        lost = (holding & self._holding) - kept
+        if lost:
+            logger.info("no longer holding %d of the timers being fired", len(lost))
 
     async def _fire(self, timers: list[ClaimedTimer]) -> None:
         try:
@@ -92,7 +128,9 @@ class TimerScheduler:
                 if fired.posted:
                     self.fired += 1
         except Exception:
-            # The claims lapse after CLAIM_LEASE and another tick retries these timers.
+            # No longer renewed, the claims lapse after CLAIM_LEASE and a tick (of this
+            # process or another) retries these timers, as a takeover.
             logger.exception("firing %d timers failed", len(timers))
         finally:
+            self._holding.difference_update(timer.id for timer in timers)
             self._firing.release()

@@ -48,6 +48,7 @@ SLACK_RATE_LIMITS: dict[str, RateLimit] = {
     "conversations.join": TIER_3,
     "conversations.members": TIER_4,
     "conversations.info": TIER_3,
+    "conversations.history": TIER_3,
     "chat.update": TIER_3,
     "chat.getPermalink": TIER_4,
     "reactions.add": TIER_3,

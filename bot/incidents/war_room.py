@@ -15,9 +15,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.clock import utcnow
 from bot.config import Severity, WarRoom
@@ -99,16 +99,22 @@ async def responders_to_invite(
     return list(dict.fromkeys(users))
 
 
-async def announce(slack: SlackGateway, channel: str, message: Message) -> tuple[str, str]:
+async def announce(
+    slack: SlackGateway,
+    channel: str,
+    message: Message,
+    *,
+    metadata: Mapping[str, Any] | None = None,
+) -> tuple[str, str]:
     """Post to the stakeholder channel, joining it first if the bot was never added."""
     try:
-        return await slack.post_message(channel, message.text, message.blocks)
+        return await slack.post_message(channel, message.text, message.blocks, metadata=metadata)
     except SlackUnavailable as exc:
         if exc.error != "not_in_channel":
             raise
     # A public channel the bot was never added to: join it, then post again.
     joined = await slack.join(channel)
-    return await slack.post_message(joined, message.text, message.blocks)
+    return await slack.post_message(joined, message.text, message.blocks, metadata=metadata)
 
 
 def _outcome(result: T | BaseException) -> T | SlackUnavailable:
