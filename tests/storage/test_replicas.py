@@ -8,14 +8,16 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 import uuid
+from asyncio.subprocess import Process
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.domain.schedule import TimerKind, TimerPlan
 from storage.database import create_engine, session_factory
@@ -27,6 +29,7 @@ from tests.conftest import NO_POSTGRES, POSTGRES_URL
 from tests.databases import fresh_postgres_database
 
 REPO = Path(__file__).parents[2]
+MIGRATION_LOCK = 0x4B4C58  # storage/migrations/env.py
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=15)
@@ -113,12 +116,12 @@ async def empty_postgres_url() -> AsyncIterator[str]:
         yield url
 
 
-async def migrate_in_processes(url: str, count: int, tmp_path: Path) -> None:
+async def start_migrations(url: str, count: int, tmp_path: Path) -> list[Process]:
     """``python -m bot migrate`` (the Procfile's release step) in ``count`` processes at once.
 
     Processes, not tasks: Alembic keeps module-level state, and replicas are processes."""
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "DATABASE_URL": url}
-    runs = [
+    return [
         await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -131,9 +134,18 @@ async def migrate_in_processes(url: str, count: int, tmp_path: Path) -> None:
         )
         for _ in range(count)
     ]
-    outputs = await asyncio.gather(*(run.communicate() for run in runs))
-    failures = [err.decode() for run, (_, err) in zip(runs, outputs, strict=True) if run.returncode]
-    assert failures == []
+
+
+async def waiting_for_the_migration_lock(connection: AsyncConnection) -> int:
+    waiting = await connection.execute(
+        text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            " AND objid = :key AND database = (SELECT oid FROM pg_database"
+            " WHERE datname = current_database())"
+        ),
+        {"key": MIGRATION_LOCK},
+    )
+    return int(waiting.scalar_one())
 
 
 @pytest.mark.postgres
@@ -141,9 +153,23 @@ async def test_three_replicas_migrate_a_fresh_postgres_at_once_then_again_as_a_n
     empty_postgres_url: str, tmp_path: Path
 ) -> None:
     # (Two processes on one fresh SQLite file: tests/e2e/test_scheduled_updates.py.)
-    await migrate_in_processes(empty_postgres_url, 3, tmp_path)
     engine = create_engine(empty_postgres_url)
     try:
+        # Hold the lock until all three queue on it, so that they really start together.
+        async with engine.connect() as holder:
+            await holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            await holder.commit()
+            runs = await start_migrations(empty_postgres_url, 3, tmp_path)
+            deadline = time.monotonic() + 20
+            while await waiting_for_the_migration_lock(holder) < 3:
+                assert time.monotonic() < deadline, "the replicas did not queue on the lock"
+                await asyncio.sleep(0.05)
+            await holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            await holder.commit()
+        outputs = await asyncio.gather(*(run.communicate() for run in runs))
+        assert [
+            err.decode() for run, (_, err) in zip(runs, outputs, strict=True) if run.returncode
+        ] == []
         head = await current_revision(engine)
         assert head is not None
         await declare_with_due_timers(engine, 1)
@@ -170,7 +196,8 @@ async def test_replicas_claiming_together_claim_each_due_timer_once(
 
     async def claim_until_none_left(engine: AsyncEngine, owner: str) -> list[int]:
         mine: list[int] = []
-        while batch := await claim(engine, owner, NOW, 7):
+        # Bounded: a claim that does not exclude held timers would go on for ever.
+        while len(mine) <= timers and (batch := await claim(engine, owner, NOW, 7)):
             mine.extend(t.id for t in batch)
         return mine
 
