@@ -54,9 +54,9 @@ channel = "#incidents"
 update_cadence = "{CADENCE}s"
 escalation = [
     {{ after = "0s", notify = "oncall" }},
-    {{ after = "12s", notify = "secondary" }},
-    {{ after = "24s", notify = "engineering_manager" }},
-    {{ after = "36s", notify = "director" }},
+    {{ after = "10s", notify = "secondary" }},
+    {{ after = "20s", notify = "engineering_manager" }},
+    {{ after = "30s", notify = "director" }},
 ]
 
 [escalation_levels]
@@ -87,7 +87,8 @@ async def slack() -> AsyncIterator[tuple[SlackEmulator, str]]:
 
 async def seed_drill(url: str, emulator: SlackEmulator, settings: Path) -> dict[int, float]:
     """INCIDENTS open SEV1 incidents with war rooms, first updates due within one cadence
-    from now and escalation chains starting now; returns each first update's due time."""
+    from now and escalation chains starting within ten seconds (so that steps fire all the
+    time until 40 s); returns each first update's due time."""
     ws = emulator.default_workspace
     ws.add_user("dana", user_id=DECLARER)
     for level, user in PAGERS.items():
@@ -114,7 +115,8 @@ async def seed_drill(url: str, emulator: SlackEmulator, settings: Path) -> dict[
                 await work.incidents.attach_announcement(incident.id, stakeholders.id, notice.ts)
                 due = start + timedelta(seconds=rng.uniform(0, CADENCE))
                 await work.timers.apply(incident.id, TimerPlan(TimerKind.STATUS_UPDATE, due))
-                await work.timers.apply(incident.id, escalation_from(severity, start))
+                chain = start + timedelta(seconds=rng.uniform(0, 10))
+                await work.timers.apply(incident.id, escalation_from(severity, chain))
                 first_due[incident.id] = due.timestamp()
             await work.commit()
     finally:
@@ -122,27 +124,43 @@ async def seed_drill(url: str, emulator: SlackEmulator, settings: Path) -> dict[
     return first_due
 
 
-async def kill_while_it_holds_claims(url: str, victim: Replica) -> set[int]:
-    """SIGKILL the replica at a moment it holds timer claims (so it dies mid-work)."""
+async def kill_mid_escalation(url: str, victim: Replica) -> dict[int, str]:
+    """SIGKILL the replica a moment after it claimed an escalation step, while it also holds
+    a scheduled update: it is then waiting for Slack to take the step's direct messages
+    (0.3 s; its war-room notice comes after them) and the update's posts, which Slack will
+    keep. Returns the timers it held, by kind."""
     engine = create_engine(url)
     owner = f"{socket.gethostname()}:{victim.pid}:%"
+    first_seen: dict[int, float] = {}
     try:
         deadline = time.monotonic() + 15
         async with engine.connect() as connection:
             while time.monotonic() < deadline:
-                held = set(
-                    await connection.scalars(
-                        select(TimerRow.id).where(TimerRow.claimed_by.like(owner))
-                    )
+                held = dict(
+                    (
+                        await connection.execute(
+                            select(TimerRow.id, TimerRow.kind).where(
+                                TimerRow.claimed_by.like(owner)
+                            )
+                        )
+                    ).all()
                 )
                 await connection.rollback()
-                if held:
+                now = time.monotonic()
+                first_seen = {i: first_seen.get(i, now) for i in held}
+                ages = {i: (kind, now - first_seen[i]) for i, kind in held.items()}
+                if any(
+                    kind == TimerKind.ESCALATION and 0.075 <= age <= 0.2
+                    for kind, age in ages.values()
+                ) and any(
+                    kind == TimerKind.STATUS_UPDATE and age >= 0.075 for kind, age in ages.values()
+                ):
                     victim.kill()
                     return held
-                await asyncio.sleep(0.005)
+                await asyncio.sleep(0.025)
     finally:
         await engine.dispose()
-    raise AssertionError("the replica never held a claim")
+    raise AssertionError("the replica never held an escalation step")
 
 
 @pytest.mark.timeout(240)
@@ -154,7 +172,7 @@ async def test_three_replicas_post_each_update_once_even_when_one_is_killed(
     settings = tmp_path / "klaxon.toml"
     settings.write_text(DRILL)
     # About what Slack takes to answer: posts are in flight whenever a replica is killed.
-    emulator.faults.latency("chat.postMessage", 0.1)
+    emulator.faults.latency("chat.postMessage", 0.3)
     async with replicas(
         3,
         emulator=emulator,
@@ -167,7 +185,7 @@ async def test_three_replicas_post_each_update_once_even_when_one_is_killed(
         began = time.time()
         await asyncio.sleep(RUN / 2)
         victim = bots[0]
-        held_at_kill = await kill_while_it_holds_claims(database_url, victim)
+        held_at_kill = await kill_mid_escalation(database_url, victim)
         await asyncio.sleep(began + RUN - time.time())
 
         engine = create_engine(database_url)
@@ -184,9 +202,9 @@ async def test_three_replicas_post_each_update_once_even_when_one_is_killed(
             await asyncio.sleep(3)
             async with engine.connect() as connection:
                 counted = dict(
-                    (await connection.execute(select(IncidentRow.id, IncidentRow.update_count)))
-                    .tuples()
-                    .all()
+                    (
+                        await connection.execute(select(IncidentRow.id, IncidentRow.update_count))
+                    ).all()
                 )
                 public_ids = {
                     row.id: f"INC-{row.declared_on:%Y%m%d}-{row.number:03d}"
@@ -202,9 +220,7 @@ async def test_three_replicas_post_each_update_once_even_when_one_is_killed(
                     )
                 )
                 channels = dict(
-                    (await connection.execute(select(IncidentRow.id, IncidentRow.channel_id)))
-                    .tuples()
-                    .all()
+                    (await connection.execute(select(IncidentRow.id, IncidentRow.channel_id))).all()
                 )
         finally:
             await engine.dispose()
