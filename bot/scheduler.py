@@ -5,6 +5,11 @@ the due timers nobody holds, with a conditional UPDATE, and fires each in a trac
 background task. Timers live in the database, so a restarted bot finds the ones it missed
 (and posts one catch-up update each, see :func:`bot.domain.schedule.next_update`), and
 several bots on one database fire each timer once.
+
+A claim is a lease: :meth:`TimerScheduler.renew_claims` extends the claims of the timers being
+fired every :data:`CLAIM_RENEWAL` seconds, so a live process keeps them however slow Slack
+is, and the timers of a process that was killed are free again :data:`CLAIM_LEASE` after its
+last renewal, for another replica to take over (see :mod:`bot.incidents.timers`).
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ from storage.repositories import ClaimedTimer
 
 logger = logging.getLogger(__name__)
 
-# A claim outlives any firing by far; a process that dies holding one frees it after this.
-CLAIM_LEASE = timedelta(seconds=60)
+# A process that dies holding claims frees them after this; a live one renews them.
+CLAIM_LEASE = timedelta(seconds=15)
+# Three renewals per lease: a process must stall for ten seconds before it loses a claim.
+CLAIM_RENEWAL = 5.0
 CLAIM_BATCH = 200
 # Batches being fired at once; each posts its updates concurrently.
 MAX_FIRING = 8
@@ -71,6 +78,8 @@ class TimerScheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._firing = asyncio.Semaphore(MAX_FIRING)
         self._ticking = asyncio.Lock()
+        # Timers claimed and not yet completed: their claims are renewed until then.
+        self._holding: set[int] = set()
         self.fired = 0
 
     def start(self) -> None:
@@ -86,6 +95,14 @@ class TimerScheduler:
             max_instances=1,
             coalesce=True,
             next_run_time=utcnow(),
+        )
+        self._scheduler.add_job(
+            self.renew_claims,
+            "interval",
+            seconds=CLAIM_RENEWAL,
+            id="klaxon-claims",
+            max_instances=1,
+            coalesce=True,
         )
         self._scheduler.start()
 
@@ -123,10 +140,12 @@ class TimerScheduler:
                 setups = [t for t in claimed if t.kind is TimerKind.WAR_ROOM]
                 due = [t for t in claimed if t.kind is not TimerKind.WAR_ROOM]
                 for setup in setups:
+                    # The setup renews its own claim (see war_room.open_war_room).
                     self._services.tasks.spawn(
                         self._resume(setup), name=f"resume war room {setup.incident_id}"
                     )
                 if due:
+                    self._holding.update(timer.id for timer in due)
                     await self._firing.acquire()
                     self._services.tasks.spawn(self._fire(due), name="fire timers")
                 claimed_total += len(claimed)
@@ -140,6 +159,24 @@ class TimerScheduler:
             # The claim lapses and the setup is tried again; after an hour it is given up.
             logger.exception("resuming the war room of incident %s failed", setup.incident_id)
 
+    async def renew_claims(self) -> None:
+        """Keep the claims of the timers being fired; how many are still held is logged."""
+        holding = set(self._holding)
+        if not holding:
+            return
+        try:
+            async with self._services.unit_of_work() as work:
+                kept = await work.timers.renew(self.owner, holding, utcnow(), CLAIM_LEASE)
+                await work.commit()
+        except Exception:
+            logger.exception("could not renew the claims on %d timers", len(holding))
+            return
+        # Timers completed meanwhile are not lost; the others were moved by a change to their
+        # incident, or (after a stall longer than the lease) taken over by another replica.
+        lost = (holding & self._holding) - kept
+        if lost:
+            logger.info("no longer holding %d of the timers being fired", len(lost))
+
     async def _fire(self, timers: list[ClaimedTimer]) -> None:
         try:
             for fired in await fire_batch(self._services, timers, self.owner, utcnow()):
@@ -147,7 +184,9 @@ class TimerScheduler:
                 if fired.posted:
                     self.fired += 1
         except Exception:
-            # The claims lapse after CLAIM_LEASE and another tick retries these timers.
+            # No longer renewed, the claims lapse after CLAIM_LEASE and a tick (of this
+            # process or another) retries these timers, as a takeover.
             logger.exception("firing %d timers failed", len(timers))
         finally:
+            self._holding.difference_update(timer.id for timer in timers)
             self._firing.release()

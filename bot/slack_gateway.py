@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -332,13 +332,50 @@ class SlackGateway:
         return str((data.get("channel") or {}).get("id", channel))
 
     async def post_message(
-        self, channel: str, text: str, blocks: Sequence[dict[str, Any]] = ()
+        self,
+        channel: str,
+        text: str,
+        blocks: Sequence[dict[str, Any]] = (),
+        *,
+        metadata: Mapping[str, Any] | None = None,
     ) -> tuple[str, str]:
-        """Post; returns ``(channel_id, ts)`` so names like ``#incidents`` resolve to ids."""
+        """Post; returns ``(channel_id, ts)`` so names like ``#incidents`` resolve to ids.
+
+        ``metadata`` is Slack's message metadata (``event_type`` and ``event_payload``): it
+        travels with the message and comes back from :meth:`message_metadata`.
+        """
         data = await self.call_json(
-            "chat.postMessage", channel=channel, text=text, blocks=list(blocks) or None
+            "chat.postMessage",
+            channel=channel,
+            text=text,
+            blocks=list(blocks) or None,
+            metadata=dict(metadata) if metadata else None,
         )
         return str(data.get("channel", channel)), str(data["ts"])
+
+    async def message_metadata(
+        self, channel_id: str, *, oldest: float, page_size: int = 999
+    ) -> list[dict[str, Any]]:
+        """The metadata of every message posted in ``channel_id`` since ``oldest`` (a Unix
+        time), newest first; messages without metadata are left out."""
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            data = await self.call(
+                "conversations.history",
+                channel=channel_id,
+                oldest=f"{oldest:.6f}",
+                limit=page_size,
+                include_all_metadata=True,
+                cursor=cursor,
+            )
+            for message in data.get("messages") or []:
+                metadata = message.get("metadata") if isinstance(message, dict) else None
+                if isinstance(metadata, dict):
+                    found.append(metadata)
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
+            if not data.get("has_more") or not cursor:
+                return found
 
     async def update_message(
         self, channel_id: str, ts: str, text: str, blocks: Sequence[dict[str, Any]] = ()

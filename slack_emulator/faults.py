@@ -49,6 +49,7 @@ SLACK_RATE_LIMITS: dict[str, RateLimit] = {
     "conversations.members": TIER_4,
     "conversations.list": TIER_2,
     "conversations.info": TIER_3,
+    "conversations.history": TIER_3,
     "chat.update": TIER_3,
     "chat.getPermalink": TIER_4,
     "reactions.add": TIER_3,

@@ -54,6 +54,10 @@ async def insert_ignoring_duplicates(
     return result.rowcount == 1
 
 
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
 def to_incident(row: IncidentRow) -> Incident:
     return Incident(
         id=row.id,
@@ -395,11 +399,11 @@ class TimelineRepository:
         )
         return {incident_id: details or {} for incident_id, details in rows}
 
-    async def append_system_entries(self, entries: Sequence[Mapping[str, Any]]) -> None:
+    async def append_system_entries(self, entries: Sequence[Mapping[str, Any]]) -> set[str]:
         """Many of Klaxon's own entries in one statement; each needs a ``dedup_key``, and one
-        recorded already is skipped."""
+        recorded already is skipped. Returns the ``dedup_key`` of each entry actually added."""
         if not entries:
-            return
+            return set()
         recorded_at = utcnow()
         rows = [
             {
@@ -415,7 +419,13 @@ class TimelineRepository:
         ]
         dialect = self._session.bind.dialect.name if self._session.bind is not None else "sqlite"
         insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        await self._session.execute(insert_(TimelineEntryRow).values(rows).on_conflict_do_nothing())
+        added = await self._session.scalars(
+            insert_(TimelineEntryRow)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(TimelineEntryRow.dedup_key)
+        )
+        return {key for key in added.all() if key is not None}
 
 
 class EventLog:
@@ -495,7 +505,9 @@ class TimerRepository:
             .on_conflict_do_update(index_elements=["incident_id", "kind"], set_=values)
         )
 
-    async def renew(self, incident_id: int, kind: TimerKind, owner: str, until: datetime) -> bool:
+    async def renew_held(
+        self, incident_id: int, kind: TimerKind, owner: str, until: datetime
+    ) -> bool:
         result = await self._session.execute(
             update(TimerRow)
             .where(
@@ -541,17 +553,20 @@ class TimerRepository:
         """Claim up to ``limit`` due timers that nobody holds (or whose holder's lease ran out).
 
         The conditional UPDATE is the claim: of two replicas racing for a timer, only one
-        updates the row.
+        updates the row. On PostgreSQL the candidates are also locked with ``SKIP LOCKED``,
+        so a replica passes over the rows another is claiming and takes the next ones instead
+        of queueing behind it (SQLite has one writer at a time and no such clause).
         """
         free = or_(TimerRow.claimed_by.is_(None), TimerRow.claim_expires_at < now)
-        candidates = (
-            await self._session.execute(
-                select(TimerRow.id, TimerRow.claimed_by)
-                .where(TimerRow.due_at <= now, free)
-                .order_by(TimerRow.due_at)
-                .limit(limit)
-            )
-        ).all()
+        candidates_query = (
+            select(TimerRow.id, TimerRow.claimed_by)
+            .where(TimerRow.due_at <= now, free)
+            .order_by(TimerRow.due_at)
+            .limit(limit)
+        )
+        if _dialect(self._session) == "postgresql":
+            candidates_query = candidates_query.with_for_update(skip_locked=True)
+        candidates = (await self._session.execute(candidates_query)).all()
         if not candidates:
             return []
         previously_held = {row.id for row in candidates if row.claimed_by is not None}
@@ -581,6 +596,26 @@ class TimerRepository:
             )
             for row in claimed
         ]
+
+    async def renew(
+        self, owner: str, timer_ids: Iterable[int], now: datetime, lease: timedelta
+    ) -> set[int]:
+        """Extend this process's claims on ``timer_ids`` to ``now + lease``; the ids still held.
+
+        A live process renews what it is firing well before the lease runs out, so only a
+        process that died (or stalled for a whole lease) ever has its timers taken over.
+        """
+        wanted = list(timer_ids)
+        if not wanted:
+            return set()
+        renewed = await self._session.scalars(
+            update(TimerRow)
+            .where(TimerRow.id.in_(wanted), TimerRow.claimed_by == owner)
+            .values(claim_expires_at=now + lease)
+            .returning(TimerRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return set(renewed.all())
 
     async def complete(
         self, owner: str, plans: Mapping[int, TimerPlan], fired_at: datetime

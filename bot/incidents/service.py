@@ -58,7 +58,9 @@ async def declare(
 async def renew_setup(uow: UnitOfWorkFactory, incident_id: int, holder: str, now: datetime) -> bool:
     """Keep holding the war room's setup; False if another process took it over."""
     async with uow() as work:
-        held = await work.timers.renew(incident_id, TimerKind.WAR_ROOM, holder, now + SETUP_LEASE)
+        held = await work.timers.renew_held(
+            incident_id, TimerKind.WAR_ROOM, holder, now + SETUP_LEASE
+        )
         await work.commit()
     return held
 

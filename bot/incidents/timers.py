@@ -1,19 +1,34 @@
 """Firing claimed timers: scheduled status updates and escalation steps, a batch at a time.
 
-Timers are completed (moved on, with their timeline entries) in one transaction *before*
-Slack is called: if this process dies in between, those posts are lost, but no update or
-escalation is ever posted twice, which the issue asks for first. Another process cannot fire
-the same timers: the claim made sure of that. A batch costs two transactions however many
-timers it holds, which is what keeps thousands of incidents on time.
+A batch is posted to Slack first and completed (moved on, with its timeline entries) after,
+all while this process holds the timers' claims, which the scheduler renews as it works; no
+other replica fires them meanwhile. Every post carries its firing's key (timer, due moment)
+as Slack message metadata. A process that dies mid-batch leaves its claims to expire; the
+replica that takes them over (``ClaimedTimer.taken_over``) reads the channels' history for
+those keys and posts only what is missing before completing. Hence, across replicas and
+SIGKILL:
+
+- the war-room and stakeholder posts of an update, and an escalation's war-room notice, go
+  out exactly once (while ``conversations.history`` answers; a channel Klaxon cannot read,
+  or names only as ``#name``, is posted to again on takeover);
+- an escalation's invites and direct messages are sent before its notice, and again on
+  takeover only when the notice is missing: at least once, as paging should be;
+- the no-news nudge (ephemeral, so in no history) is skipped on takeover when the update is
+  found: at most once.
+
+Timeline entries are keyed per firing, so recording one twice is a no-op and an update is
+counted once. A batch costs three transactions (claim, read, complete) however many timers it
+holds, which is what keeps thousands of incidents on time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.config import Severity
@@ -41,7 +56,15 @@ from storage.repositories import ClaimedTimer
 
 logger = logging.getLogger(__name__)
 
-Show = Callable[[], Coroutine[Any, Any, None]]
+# The Slack side of a firing, given the channels where it is found posted already.
+Show = Callable[[frozenset[str]], Coroutine[Any, Any, None]]
+
+# Slack message metadata ``event_type`` of every post a timer makes.
+MARKER_EVENT = "klaxon_timer_fired"
+# A taken-over firing's posts are looked for from this long before it was due: the clocks of
+# Klaxon's hosts and Slack's may disagree a little.
+CLOCK_SKEW = timedelta(seconds=60)
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +76,8 @@ class Firing:
     entry: Mapping[str, Any] | None = None
     counts_as_update: bool = False
     show: Show | None = None
+    # Channels whose history tells whether this firing was posted already.
+    posts_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,23 +100,93 @@ async def fire_batch(
     firings = [
         _firing(services, timer, incidents.get(timer.incident_id), written, now) for timer in timers
     ]
+    shown = [(f, f.show) for f in firings if f.show is not None]
+    found = await _posted_already(services, [f for f, _ in shown if f.timer.taken_over])
+    await asyncio.gather(*(show(found.get(f.timer.id, frozenset())) for f, show in shown))
     async with services.unit_of_work() as work:
         completed = await work.timers.complete(owner, {f.timer.id: f.plan for f in firings}, now)
-        done = [f for f in firings if f.timer.id in completed]
+        # What was posted is recorded even when a change to the incident moved its timer
+        # meanwhile; a firing recorded already (by a replica that stopped) adds nothing.
+        recorded = [
+            f.entry
+            for f in firings
+            if f.entry is not None and (f.show is not None or f.timer.id in completed)
+        ]
+        added = await work.timeline.append_system_entries(recorded)
         await work.incidents.count_scheduled_updates(
-            [f.timer.incident_id for f in done if f.counts_as_update], now
+            [
+                f.timer.incident_id
+                for f in firings
+                if f.counts_as_update and f.entry is not None and f.entry["dedup_key"] in added
+            ],
+            now,
         )
-        await work.timeline.append_system_entries([f.entry for f in done if f.entry])
         await work.commit()
-    await asyncio.gather(*(f.show() for f in done if f.show is not None))
     return [
         Fired(
             f.timer,
-            posted=f.timer.id in completed and f.show is not None,
+            posted=f.show is not None,
             lateness=max((now - f.timer.due_at).total_seconds(), 0.0),
         )
         for f in firings
     ]
+
+
+def firing_key(timer: ClaimedTimer) -> str:
+    """One due moment of one timer, whoever fires it."""
+    return f"{timer.kind.value}:{timer.id}:{timer.due_at.isoformat()}"
+
+
+def _marker(timer: ClaimedTimer) -> dict[str, Any]:
+    return {"event_type": MARKER_EVENT, "event_payload": {"firing": firing_key(timer)}}
+
+
+def _checkable(channel: str | None) -> bool:
+    """History can be read by channel id only (a ``#name`` is resolved by posting)."""
+    return channel is not None and _CHANNEL_ID.fullmatch(channel) is not None
+
+
+async def _posted_already(
+    services: Services, firings: Sequence[Firing]
+) -> dict[int, frozenset[str]]:
+    """For timers taken over from a replica that stopped: the channels they are posted in.
+
+    One history read per channel for the whole batch, from the earliest due moment on.
+    """
+    since: dict[str, datetime] = {}
+    for firing in firings:
+        start = firing.timer.due_at - CLOCK_SKEW
+        for channel in firing.posts_to:
+            since[channel] = min(since.get(channel, start), start)
+    if not since:
+        return {}
+    channels = list(since)
+    keys = await asyncio.gather(*(_firing_keys_in(services, c, since[c]) for c in channels))
+    posted = dict(zip(channels, keys, strict=True))
+    return {
+        firing.timer.id: frozenset(
+            channel for channel in firing.posts_to if firing_key(firing.timer) in posted[channel]
+        )
+        for firing in firings
+    }
+
+
+async def _firing_keys_in(services: Services, channel: str, since: datetime) -> set[str]:
+    try:
+        metadata = await services.slack.message_metadata(channel, oldest=since.timestamp())
+    except SlackUnavailable as exc:
+        logger.warning(
+            "could not read %s to see what a stopped replica posted; posting again: %s",
+            channel,
+            exc,
+        )
+        return set()
+    keys = set()
+    for item in metadata:
+        payload = item.get("event_payload")
+        if item.get("event_type") == MARKER_EVENT and isinstance(payload, dict):
+            keys.add(str(payload.get("firing")))
+    return keys
 
 
 def _firing(
@@ -120,15 +215,23 @@ def _entry(
         "is_key": kind is TimelineKind.ESCALATED,
         "details": details,
         # A timer fires once per due moment, whoever fires it.
-        "dedup_key": f"{timer.kind.value}:{timer.id}:{timer.due_at.isoformat()}",
+        "dedup_key": firing_key(timer),
     }
 
 
-async def _post(services: Services, channel: str | None, message: Message, what: str) -> None:
+async def _post(
+    services: Services,
+    channel: str | None,
+    message: Message,
+    what: str,
+    timer: ClaimedTimer | None = None,
+) -> None:
     if not channel:
         return
     try:
-        await services.slack.post_message(channel, message.text, message.blocks)
+        await services.slack.post_message(
+            channel, message.text, message.blocks, metadata=_marker(timer) if timer else None
+        )
     except SlackUnavailable as exc:
         logger.warning("could not post the %s in %s: %s", what, channel, exc)
 
@@ -167,7 +270,9 @@ def _status_update(
     summary = incident.summary or "Responders are working on it."
     details["summary"] = summary if news else f"No news since the last update. Latest: {summary}"
 
-    async def show() -> None:
+    stakeholders = incident.announcement_channel_id or services.config.announcements.channel
+
+    async def show(found: frozenset[str]) -> None:
         message = render_update(
             services.templates.update,
             replace(incident, update_count=number),
@@ -176,13 +281,13 @@ def _status_update(
             posted_by=None,
             now=now,
         )
-        channel = incident.announcement_channel_id or services.config.announcements.channel
-        steps = [
-            _post(services, incident.channel_id, message, "scheduled update"),
-            _to_stakeholders(services, incident, channel, message),
-        ]
-        if not news and incident.channel_id:
-            steps.append(_nudge(services, incident, number))
+        steps = []
+        if incident.channel_id not in found:
+            steps.append(_post(services, incident.channel_id, message, "scheduled update", timer))
+            if not news and incident.channel_id:
+                steps.append(_nudge(services, incident, number))
+        if stakeholders not in found:
+            steps.append(_to_stakeholders(services, incident, stakeholders, message, timer))
         await asyncio.gather(*steps)
 
     return Firing(
@@ -191,14 +296,15 @@ def _status_update(
         entry,
         counts_as_update=True,
         show=show,
+        posts_to=tuple(c for c in (incident.channel_id, stakeholders) if c and _checkable(c)),
     )
 
 
 async def _to_stakeholders(
-    services: Services, incident: Incident, channel: str, message: Message
+    services: Services, incident: Incident, channel: str, message: Message, timer: ClaimedTimer
 ) -> None:
     try:
-        await announce(services.slack, channel, message)
+        await announce(services.slack, channel, message, metadata=_marker(timer))
     except SlackUnavailable as exc:
         logger.warning("%s: could not post the update to %s: %s", incident.public_id, channel, exc)
 
@@ -248,12 +354,12 @@ def _escalation(
         # Nobody was notified, so nothing happened that belongs in the incident's record.
         return Firing(timer, following)
 
-    async def show() -> None:
-        notice = escalation_notice(
-            incident, severity, step.notify, targets, step=timer.step, now=now
-        )
+    async def show(found: frozenset[str]) -> None:
+        # The notice goes last: once it is in the war room, everything before it was done.
+        if incident.channel_id in found:
+            return
         users = await _people(services, targets)
-        steps = [_post(services, incident.channel_id, notice, "escalation")]
+        steps = []
         if incident.channel_id and users:
             steps.append(_invite(services, incident, users))
         card = incident_card(incident, services.config.severities, in_war_room=False)
@@ -263,8 +369,13 @@ def _escalation(
             for user in users
         )
         await asyncio.gather(*steps)
+        notice = escalation_notice(
+            incident, severity, step.notify, targets, step=timer.step, now=now
+        )
+        await _post(services, incident.channel_id, notice, "escalation", timer)
 
-    return Firing(timer, following, entry, show=show)
+    checkable = incident.channel_id if _checkable(incident.channel_id) else None
+    return Firing(timer, following, entry, show=show, posts_to=(checkable,) if checkable else ())
 
 
 async def _people(services: Services, targets: Sequence[str]) -> list[str]:

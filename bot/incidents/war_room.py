@@ -16,10 +16,10 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.clock import utcnow
 from bot.config import Severity, WarRoom
@@ -132,16 +132,22 @@ async def responders_to_invite(
     return list(dict.fromkeys(users))
 
 
-async def announce(slack: SlackGateway, channel: str, message: Message) -> tuple[str, str]:
+async def announce(
+    slack: SlackGateway,
+    channel: str,
+    message: Message,
+    *,
+    metadata: Mapping[str, Any] | None = None,
+) -> tuple[str, str]:
     """Post to the stakeholder channel, joining it first if the bot was never added."""
     try:
-        return await slack.post_message(channel, message.text, message.blocks)
+        return await slack.post_message(channel, message.text, message.blocks, metadata=metadata)
     except SlackUnavailable as exc:
         if exc.error != "not_in_channel":
             raise
     # A public channel the bot was never added to: join it, then post again.
     joined = await slack.join(channel)
-    return await slack.post_message(joined, message.text, message.blocks)
+    return await slack.post_message(joined, message.text, message.blocks, metadata=metadata)
 
 
 def _outcome(result: T | BaseException) -> T | SlackUnavailable:
@@ -175,11 +181,12 @@ async def _holding_setup(services: Services, incident: Incident) -> AsyncIterato
     holder, uow = services.process_id, services.unit_of_work
 
     async def renew() -> None:
+        # At once, then often: a setup resumed from the scheduler arrives with a short claim.
         while True:
-            await asyncio.sleep(service.SETUP_LEASE.total_seconds() / 4)
             if not await service.renew_setup(uow, incident.id, holder, utcnow()):
                 logger.warning("%s: war room setup was taken over", incident.public_id)
                 return
+            await asyncio.sleep(service.SETUP_LEASE.total_seconds() / 4)
 
     renewing = asyncio.create_task(renew())
     try:

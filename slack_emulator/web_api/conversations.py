@@ -12,6 +12,7 @@ from slack_emulator.web_api.base import ApiCall, Handler, ok
 from slack_emulator.workspace import Workspace
 
 MAX_INVITES = 1000
+MAX_HISTORY_PAGE = 999
 
 
 def channel_type(channel: Channel) -> str:
@@ -232,6 +233,79 @@ async def list_(call: ApiCall) -> JSON:
     )
 
 
+def _history_scope(channel: Channel) -> str:
+    if channel.is_im:
+        return "im:history"
+    return "groups:history" if channel.is_private else "channels:history"
+
+
+def _timestamp(call: ApiCall, name: str, error: str) -> float | None:
+    value = call.opt_str(name)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ApiError(error) from None
+
+
+def _history_cursor(ts: str) -> str:
+    return base64.b64encode(f"next_ts:{ts}".encode()).decode()
+
+
+def _history_cursor_ts(cursor: str) -> float:
+    try:
+        kind, _, value = base64.b64decode(cursor, validate=True).decode().partition(":")
+        if kind != "next_ts":
+            raise ValueError(kind)
+        return float(value)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise ApiError("invalid_cursor") from None
+
+
+async def history(call: ApiCall) -> JSON:
+    """Top-level messages newest first, between ``oldest`` and ``latest`` (both excluded unless
+    ``inclusive``). Message metadata is returned only with ``include_all_metadata``. The cursor
+    names the next (older) message to return, so pages stay right while messages arrive."""
+    channel = call.channel()
+    call.require_scope(_history_scope(channel))
+    if not channel.is_im:
+        call.require_member(channel)
+    oldest = _timestamp(call, "oldest", "invalid_ts_oldest")
+    latest = _timestamp(call, "latest", "invalid_ts_latest")
+    inclusive = call.flag("inclusive")
+    limit = min(max(call.integer("limit", 100, "invalid_limit"), 1), MAX_HISTORY_PAGE)
+    cursor = call.opt_str("cursor")
+    start = _history_cursor_ts(cursor) if cursor else None
+
+    def wanted(ts: float) -> bool:
+        if start is not None and ts > start:
+            return False
+        if oldest is not None and (ts < oldest or (ts == oldest and not inclusive)):
+            return False
+        return latest is None or ts < latest or (ts == latest and inclusive)
+
+    newest_first = [m for m in reversed(channel.top_level()) if wanted(float(m.ts))]
+    page, rest = newest_first[:limit], newest_first[limit:]
+    metadata = call.flag("include_all_metadata")
+    messages = []
+    for message in page:
+        shown = message.to_api()
+        if not metadata:
+            shown.pop("metadata", None)
+        messages.append(shown)
+    answer = ok(
+        messages=messages,
+        has_more=bool(rest),
+        pin_count=len(channel.pins),
+        channel_actions_ts=None,
+        channel_actions_count=0,
+    )
+    if rest:
+        answer["response_metadata"] = {"next_cursor": _history_cursor(rest[0].ts)}
+    return answer
+
+
 async def join(call: ApiCall) -> JSON:
     ws = call.ws
     ref = call.req_str("channel", "channel_not_found")
@@ -263,4 +337,5 @@ HANDLERS: dict[str, Handler] = {
     "conversations.members": members,
     "conversations.join": join,
     "conversations.list": list_,
+    "conversations.history": history,
 }

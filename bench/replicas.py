@@ -1,0 +1,192 @@
+"""Replica benchmark: scheduled updates on PostgreSQL fired by one Klaxon, then by three.
+
+    python -m bench.replicas [--incidents 2000] [--cadence 10] [--duration 40]
+                             [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
+
+The same load as ``bench.timers`` (open SEV1 incidents, each with a war room in the emulator
+and its first update due at a random moment of the first cadence), on a PostgreSQL database
+made for each run and dropped after it, fired by one bot process and then by three sharing
+it. Prints, for each, the updates fired per second, their lateness (from the due moment to
+the firing's timeline entry) and how many were posted twice. The PostgreSQL server defaults
+to ``TEST_POSTGRES_URL`` or the loopback one; when it does not answer, the benchmark says so
+and measures nothing (exit status 0: skipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+
+from bench.common import REPO, SIGNING_SECRET, free_port, summary_ms, wait_healthy
+from bench.timers import _schedule, _seed, _settings
+from bot.domain.incident import TimelineKind
+from slack_emulator import SlackEmulator
+from storage.database import create_engine
+from storage.models import TimelineEntryRow
+
+DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+async def _reachable(url: str) -> str | None:
+    """None when the server answers; otherwise why not."""
+    engine = create_engine(url)
+    try:
+        async with asyncio.timeout(5), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means "cannot benchmark here"
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        await engine.dispose()
+    return None
+
+
+@contextlib.asynccontextmanager
+async def _database(server_url: str) -> AsyncIterator[str]:
+    name = f"klaxon_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            async with admin.connect() as connection:
+                await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+async def _run_once(
+    server_url: str, replicas: int, incidents: int, cadence: int, duration: int
+) -> dict[str, float]:
+    folder = Path(tempfile.mkdtemp(prefix=f"klaxon-bench-replicas-{replicas}-"))
+    settings_file = folder / "klaxon.toml"
+    settings_file.write_text(_settings(cadence))
+    emulator = SlackEmulator(signing_secret=SIGNING_SECRET)
+    async with _database(server_url) as url:
+        ids = await _seed(url, emulator, incidents)
+        async with emulator.run() as server, aiohttp.ClientSession() as session:
+            children = []
+            try:
+                for _ in range(replicas):
+                    port = free_port()
+                    env = {
+                        **os.environ,
+                        "PYTHONPATH": str(REPO),
+                        "SLACK_BOT_TOKEN": emulator.default_workspace.bot_token,
+                        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                        "SLACK_API_URL": server.api_url,
+                        "DATABASE_URL": url,
+                        "PORT": str(port),
+                        "KLAXON_HOST": "127.0.0.1",
+                        "KLAXON_CONFIG": str(settings_file),
+                        "KLAXON_LOG_LEVEL": "ERROR",
+                    }
+                    child = await asyncio.create_subprocess_exec(
+                        sys.executable,
+                        "-m",
+                        "bot",
+                        env=env,
+                        cwd=folder,
+                        stderr=asyncio.subprocess.DEVNULL,
+                    )
+                    children.append(child)
+                    await wait_healthy(session, f"http://127.0.0.1:{port}")
+                start = await _schedule(url, ids, cadence)
+                await asyncio.sleep(max((start - datetime.now(UTC)).total_seconds(), 0) + duration)
+            finally:
+                for child in children:
+                    child.terminate()
+                for child in children:
+                    await asyncio.wait_for(child.wait(), timeout=20)
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                rows = (
+                    await connection.execute(
+                        select(TimelineEntryRow.occurred_at, TimelineEntryRow.details).where(
+                            TimelineEntryRow.kind == TimelineKind.STATUS_UPDATE.value
+                        )
+                    )
+                ).all()
+        finally:
+            await engine.dispose()
+    lateness = [
+        (fired - datetime.fromisoformat(details["due_at"])).total_seconds()
+        for fired, details in rows
+    ]
+    ws = emulator.default_workspace
+    posts = Counter(
+        (room.id, message.text)
+        for room in ws.channels_by_id.values()
+        if room.name.startswith("inc-bench-")
+        for message in ws.bot_messages(room.id)
+    )
+    late = summary_ms(lateness) if lateness else {"p50": float("nan"), "p99": float("nan")}
+    return {
+        "fired": len(rows),
+        "per_second": len(rows) / duration,
+        "p50": late["p50"],
+        "p99": late["p99"],
+        "max": max(lateness, default=float("nan")) * 1000,
+        "twice": sum(1 for count in posts.values() if count > 1),
+    }
+
+
+async def run(server_url: str, incidents: int, cadence: int, duration: int) -> int:
+    problem = await _reachable(server_url)
+    if problem is not None:
+        print(
+            f"bench.replicas skipped: PostgreSQL at {make_url(server_url).host} does not "
+            f"answer ({problem}); start it or pass --postgres"
+        )
+        return 0
+    print(
+        f"{incidents} incidents, cadence {cadence} s ({incidents / cadence:.0f} updates/s "
+        f"offered), {duration} s each, {os.cpu_count()} CPUs, PostgreSQL"
+    )
+    for replicas in (1, 3):
+        began = time.perf_counter()
+        result = await _run_once(server_url, replicas, incidents, cadence, duration)
+        print(
+            f"{replicas} replica{'s' if replicas > 1 else ' '}: "
+            f"{result['fired']:.0f} updates fired ({result['per_second']:.0f}/s), "
+            f"lateness p50 {result['p50']:.0f} ms, p99 {result['p99']:.0f} ms, "
+            f"max {result['max']:.0f} ms, {result['twice']:.0f} posted twice "
+            f"({time.perf_counter() - began:.0f} s)"
+        )
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--incidents", type=int, default=2000)
+    parser.add_argument("--cadence", type=int, default=10, help="seconds between updates")
+    parser.add_argument("--duration", type=int, default=40, help="seconds of firing measured")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES),
+        help="SQLAlchemy URL of a PostgreSQL server where a database may be created",
+    )
+    options = parser.parse_args()
+    sys.exit(
+        asyncio.run(run(options.postgres, options.incidents, options.cadence, options.duration))
+    )
+
+
+if __name__ == "__main__":
+    main()
