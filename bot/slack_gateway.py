@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -102,6 +103,10 @@ class _CountedRateLimitRetry(AsyncRateLimitErrorRetryHandler):
         )
 
 
+# Two quick retries ride out a brief 5xx without holding a declare up for long.
+SERVER_ERROR_RETRIES = 2
+
+
 class _CountedServerErrorRetry(AsyncServerErrorRetryHandler):
     """slack_sdk's retry on 500/503 answers, counted like the above. Slack answers those at
     its edge, before a method runs; the one write whose retry could double up,
@@ -109,7 +114,11 @@ class _CountedServerErrorRetry(AsyncServerErrorRetryHandler):
     ``name_taken`` (bot/incidents/war_room.py)."""
 
     def __init__(self, metrics: Metrics | None, max_retry_count: int) -> None:
-        super().__init__(max_retry_count=max_retry_count)
+        # Slack's 5xx answers are brief; a short backoff keeps a declare moving.
+        super().__init__(
+            max_retry_count=max_retry_count,
+            interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.2),
+        )
         self._metrics = metrics
 
     async def prepare_for_next_attempt_async(
@@ -179,7 +188,7 @@ class SlackGateway:
         self._retry_handlers = [
             _CountedConnectionRetry(metrics, connection_retries),
             _CountedRateLimitRetry(metrics, rate_limit_retries),
-            _CountedServerErrorRetry(metrics, connection_retries),
+            _CountedServerErrorRetry(metrics, SERVER_ERROR_RETRIES),
         ]
         self._session: aiohttp.ClientSession | None = None
         self._client: AsyncWebClient | None = None
