@@ -12,10 +12,11 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -59,34 +60,12 @@ def _method_of(request: HttpRequest) -> str:
     return request.url.rstrip("/").rsplit("/", 1)[-1]
 
 
-class _CountedConnectionRetry(AsyncConnectionErrorRetryHandler):
-    """slack_sdk's retry on dropped connections, counted in ``klaxon_slack_api_retries``."""
+class _CountsRetries(AsyncRetryHandler):
+    """Counts each retry of the slack_sdk handler it is mixed into, in
+    ``klaxon_slack_api_retries`` under ``reason``."""
 
-    def __init__(self, metrics: Metrics | None, max_retry_count: int) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self._metrics = metrics
-
-    async def prepare_for_next_attempt_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        if self._metrics is not None:
-            self._metrics.slack_retry(_method_of(request), "connection")
-        await super().prepare_for_next_attempt_async(
-            state=state, request=request, response=response, error=error
-        )
-
-
-class _CountedRateLimitRetry(AsyncRateLimitErrorRetryHandler):
-    """slack_sdk's wait-and-retry on 429 ``Retry-After``, counted like the above."""
-
-    def __init__(self, metrics: Metrics | None, max_retry_count: int) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self._metrics = metrics
+    reason: ClassVar[str]
+    metrics: Metrics | None = None
 
     async def prepare_for_next_attempt_async(
         self,
@@ -96,44 +75,52 @@ class _CountedRateLimitRetry(AsyncRateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> None:
-        if self._metrics is not None:
-            self._metrics.slack_retry(_method_of(request), "ratelimited")
+        if self.metrics is not None:
+            self.metrics.slack_retry(_method_of(request), self.reason)
         await super().prepare_for_next_attempt_async(
             state=state, request=request, response=response, error=error
         )
+
+
+class _CountedConnectionRetry(_CountsRetries, AsyncConnectionErrorRetryHandler):
+    """slack_sdk's retry on dropped connections."""
+
+    reason = "connection"
+
+
+class _CountedRateLimitRetry(_CountsRetries, AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's wait-and-retry on 429 ``Retry-After``."""
+
+    reason = "ratelimited"
 
 
 # Two quick retries ride out a brief 5xx without holding a declare up for long.
 SERVER_ERROR_RETRIES = 2
 
 
-class _CountedServerErrorRetry(AsyncServerErrorRetryHandler):
-    """slack_sdk's retry on 500/503 answers, counted like the above. Slack answers those at
-    its edge, before a method runs; the one write whose retry could double up,
-    ``conversations.create``, is made safe by adopting Klaxon's own channel on
-    ``name_taken`` (bot/incidents/war_room.py)."""
+class _CountedServerErrorRetry(_CountsRetries, AsyncServerErrorRetryHandler):
+    """slack_sdk's retry on 500/503 answers. Slack answers those at its edge, before a method
+    runs; the one write whose retry could double up, ``conversations.create``, is made safe by
+    adopting Klaxon's own channel on ``name_taken`` (bot/incidents/war_room.py)."""
 
-    def __init__(self, metrics: Metrics | None, max_retry_count: int) -> None:
+    reason = "server_error"
+
+
+def _retry_handlers(
+    metrics: Metrics | None, connection_retries: int, rate_limit_retries: int
+) -> list[AsyncRetryHandler]:
+    handlers: list[_CountsRetries] = [
+        _CountedConnectionRetry(max_retry_count=connection_retries),
+        _CountedRateLimitRetry(max_retry_count=rate_limit_retries),
         # Slack's 5xx answers are brief; a short backoff keeps a declare moving.
-        super().__init__(
-            max_retry_count=max_retry_count,
+        _CountedServerErrorRetry(
+            max_retry_count=SERVER_ERROR_RETRIES,
             interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.2),
-        )
-        self._metrics = metrics
-
-    async def prepare_for_next_attempt_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        if self._metrics is not None:
-            self._metrics.slack_retry(_method_of(request), "server_error")
-        await super().prepare_for_next_attempt_async(
-            state=state, request=request, response=response, error=error
-        )
+        ),
+    ]
+    for handler in handlers:
+        handler.metrics = metrics
+    return list(handlers)
 
 
 class NameTaken(SlackUnavailable):
@@ -185,11 +172,7 @@ class SlackGateway:
         self._base_url = base_url
         self._timeout = timeout_seconds
         self._metrics = metrics
-        self._retry_handlers = [
-            _CountedConnectionRetry(metrics, connection_retries),
-            _CountedRateLimitRetry(metrics, rate_limit_retries),
-            _CountedServerErrorRetry(metrics, SERVER_ERROR_RETRIES),
-        ]
+        self._retry_handlers = _retry_handlers(metrics, connection_retries, rate_limit_retries)
         self._session: aiohttp.ClientSession | None = None
         self._client: AsyncWebClient | None = None
         self._identity: BotIdentity | None = None
