@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.config import KlaxonConfig
+from bot.incidents.home_viewers import HomeViewers
 from bot.incidents.projection import Projections
 from bot.incidents.user_groups import UserGroups
 from bot.slack_gateway import SlackGateway
@@ -26,3 +27,5 @@ class Services:
     # Names this process in timer claims; unique per start.
     process_id: str
     timeline: TimelineCapture
+    # Users whose App Home this process published, refreshed when incidents change.
+    home_viewers: HomeViewers = field(default_factory=HomeViewers)

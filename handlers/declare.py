@@ -22,6 +22,7 @@ from bot.errors import InvalidInput
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.incidents import service
 from bot.incidents.war_room import Requester, open_war_room
+from bot.reports import home
 from bot.services import Services
 from handlers.forms import open_form
 from handlers.payloads import (
@@ -53,6 +54,7 @@ async def _declare(services: Services, declaration: Declaration, requester: Requ
     services.tasks.spawn(
         open_war_room(services, incident, requester), name=f"open war room {incident.public_id}"
     )
+    home.incidents_changed(services)
     severity = services.config.severities[incident.severity]
     return declaring(
         incident,

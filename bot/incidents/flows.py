@@ -21,6 +21,7 @@ from bot.errors import NotFound, SlackUnavailable
 from bot.incidents import lifecycle
 from bot.incidents.lifecycle import Outcome, Request, UpdateDraft
 from bot.incidents.war_room import announce, responders_to_invite
+from bot.reports import home
 from bot.reports import service as reports
 from bot.services import Services
 from message_templates import notices
@@ -82,6 +83,7 @@ def _follow_up(
     (the person may have pressed a stale card)."""
     if outcome.changed:
         services.tasks.spawn(work, name=f"{name} {outcome.after.public_id}")
+        home.incidents_changed(services)
     else:
         work.close()
         services.projections.refresh(outcome.after.id)

@@ -15,7 +15,13 @@ from message_templates.home import MAX_HOME_INCIDENTS, home_view
 logger = logging.getLogger(__name__)
 
 
+def incidents_changed(services: Services) -> None:
+    """Refresh the App Home of everyone who has it open (debounced)."""
+    services.home_viewers.changed(services.tasks, lambda user: publish(services, user))
+
+
 async def publish(services: Services, user_id: str) -> None:
+    services.home_viewers.opened(user_id)
     now = utcnow()
     shown, total = await incidents.recent_open(services.unit_of_work, MAX_HOME_INCIDENTS)
     stats = await reports.stats(

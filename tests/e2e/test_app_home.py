@@ -94,3 +94,19 @@ async def test_home_stays_within_slack_limits_with_120_open_incidents(scenario: 
     assert f"…and {120 - MAX_HOME_INCIDENTS} more open" in str(blocks)
     assert "*120 open incidents*" in str(blocks)
     assert "*SEV3*: 120 declared, 120 open now" in str(blocks)
+
+
+async def test_an_open_home_is_refreshed_when_incidents_change(scenario: Scenario) -> None:
+    await scenario.declare("sev2 First problem")
+    assert len(incident_sections(await open_home(scenario))) == 1
+    await scenario.declare("sev1 Second problem")
+    await scenario.emulator.wait_until(
+        lambda: len(incident_sections(scenario.ws.home_view(DECLARER).definition["blocks"])) == 2,
+        within=5,
+    )
+    [row] = [r for r in await scenario.incidents() if "Second" in r.title]
+    await scenario.command("resolve Done", channel=row.channel_id or "")
+    await scenario.emulator.wait_until(
+        lambda: len(incident_sections(scenario.ws.home_view(DECLARER).definition["blocks"])) == 1,
+        within=5,
+    )
