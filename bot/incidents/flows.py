@@ -18,9 +18,9 @@ from bot.clock import utcnow
 from bot.domain.incident import Incident, IncidentRole, IncidentStatus
 from bot.domain.permissions import GuardedAction
 from bot.errors import NotFound, SlackUnavailable
-from bot.incidents import lifecycle
+from bot.incidents import lifecycle, posting
 from bot.incidents.lifecycle import Outcome, Request, UpdateDraft
-from bot.incidents.war_room import announce, responders_to_invite
+from bot.incidents.war_room import responders_to_invite
 from bot.reports import home
 from bot.reports import service as reports
 from bot.services import Services
@@ -92,31 +92,12 @@ def _follow_up(
 # -- posting ------------------------------------------------------------------------------------
 
 
-async def _post(services: Services, channel: str | None, message: Message, what: str) -> None:
-    if not channel:
-        return
-    try:
-        await services.slack.post_message(channel, message.text, message.blocks)
-    except SlackUnavailable as exc:
-        logger.warning("could not post the %s in %s: %s", what, channel, exc)
-
-
-async def _tell_stakeholders(services: Services, incident: Incident, message: Message) -> None:
-    channel = incident.announcement_channel_id or services.config.announcements.channel
-    try:
-        await announce(services.slack, channel, message)
-    except SlackUnavailable as exc:
-        logger.warning(
-            "%s: could not post to stakeholders in %s: %s", incident.public_id, channel, exc
-        )
-
-
 async def _in_war_room_and_to_stakeholders(
     services: Services, incident: Incident, message: Message, what: str
 ) -> None:
     await asyncio.gather(
-        _post(services, incident.channel_id, message, what),
-        _tell_stakeholders(services, incident, message),
+        posting.post(services, incident.channel_id, message, what),
+        posting.to_stakeholders(services, incident, message),
     )
 
 
@@ -130,7 +111,7 @@ async def acknowledge(services: Services, incident: Incident, user_id: str) -> O
     async def show() -> None:
         became_commander = outcome.before.commander is None
         services.projections.refresh(outcome.after.id)
-        await _post(
+        await posting.post(
             services,
             outcome.after.channel_id,
             notices.acknowledged(outcome.after, became_commander=became_commander),
@@ -167,7 +148,7 @@ async def _show_closed(services: Services, outcome: Outcome, user_id: str) -> No
     incident = outcome.after
     archiving = services.config.war_room.archive_on_close and incident.channel_id is not None
     notice = notices.closed(user_id, archiving=archiving)
-    await _post(services, incident.channel_id, notice, "close notice")
+    await posting.post(services, incident.channel_id, notice, "close notice")
     # The card and topic must show "closed" before the channel becomes read-only.
     await services.projections.refreshed(incident.id)
     if archiving and incident.channel_id:
@@ -179,7 +160,7 @@ async def _show_closed(services: Services, outcome: Outcome, user_id: str) -> No
 
 async def _show_status(services: Services, outcome: Outcome, user_id: str) -> None:
     services.projections.refresh(outcome.after.id)
-    await _post(
+    await posting.post(
         services,
         outcome.after.channel_id,
         notices.status_changed(outcome.before.status, outcome.after.status, user_id),
@@ -269,7 +250,7 @@ async def _invite_responders(services: Services, incident: Incident, severity_ke
         )
     if problems:
         logger.warning("%s: %s", incident.public_id, "; ".join(problems))
-        await _post(
+        await posting.post(
             services,
             incident.channel_id,
             Message(text="\n".join(problems), blocks=()),
@@ -303,21 +284,14 @@ async def _show_role(
     incident = outcome.after
     services.projections.refresh(incident.id)
     if user_id is None:
-        await _post(services, incident.channel_id, notices.role_cleared(role, by), "role notice")
+        await posting.post(
+            services, incident.channel_id, notices.role_cleared(role, by), "role notice"
+        )
         return
-    if incident.channel_id:
-        try:
-            failures = await services.slack.invite(incident.channel_id, [user_id])
-        except SlackUnavailable as exc:
-            logger.warning("%s: could not invite %s: %s", incident.public_id, user_id, exc)
-        else:
-            for failure in failures:
-                logger.warning(
-                    "%s: could not invite %s: %s", incident.public_id, user_id, failure.error
-                )
+    await posting.invite(services, incident, [user_id])
     replacing = outcome.before.commander if role is IncidentRole.COMMANDER else None
     notice = notices.role_assigned(role, user_id, by, replacing=replacing, handoff=handoff)
-    await _post(services, incident.channel_id, notice, "role notice")
+    await posting.post(services, incident.channel_id, notice, "role notice")
 
 
 async def assign_role(

@@ -41,7 +41,7 @@ from bot.domain.schedule import (
     next_update,
 )
 from bot.errors import SlackUnavailable
-from bot.incidents.war_room import announce
+from bot.incidents import posting
 from bot.services import Services
 from message_templates.escalation import (
     escalation_direct,
@@ -219,23 +219,6 @@ def _entry(
     }
 
 
-async def _post(
-    services: Services,
-    channel: str | None,
-    message: Message,
-    what: str,
-    timer: ClaimedTimer | None = None,
-) -> None:
-    if not channel:
-        return
-    try:
-        await services.slack.post_message(
-            channel, message.text, message.blocks, metadata=_marker(timer) if timer else None
-        )
-    except SlackUnavailable as exc:
-        logger.warning("could not post the %s in %s: %s", what, channel, exc)
-
-
 # -- scheduled status updates -----------------------------------------------------------------
 
 
@@ -270,7 +253,7 @@ def _status_update(
     summary = incident.summary or "Responders are working on it."
     details["summary"] = summary if news else f"No news since the last update. Latest: {summary}"
 
-    stakeholders = incident.announcement_channel_id or services.config.announcements.channel
+    stakeholders = posting.stakeholder_channel(services, incident)
 
     async def show(found: frozenset[str]) -> None:
         message = render_update(
@@ -283,11 +266,21 @@ def _status_update(
         )
         steps = []
         if incident.channel_id not in found:
-            steps.append(_post(services, incident.channel_id, message, "scheduled update", timer))
+            steps.append(
+                posting.post(
+                    services,
+                    incident.channel_id,
+                    message,
+                    "scheduled update",
+                    metadata=_marker(timer),
+                )
+            )
             if not news and incident.channel_id:
                 steps.append(_nudge(services, incident, number))
         if stakeholders not in found:
-            steps.append(_to_stakeholders(services, incident, stakeholders, message, timer))
+            steps.append(
+                posting.to_stakeholders(services, incident, message, metadata=_marker(timer))
+            )
         await asyncio.gather(*steps)
 
     return Firing(
@@ -298,15 +291,6 @@ def _status_update(
         show=show,
         posts_to=tuple(c for c in (incident.channel_id, stakeholders) if c and _checkable(c)),
     )
-
-
-async def _to_stakeholders(
-    services: Services, incident: Incident, channel: str, message: Message, timer: ClaimedTimer
-) -> None:
-    try:
-        await announce(services.slack, channel, message, metadata=_marker(timer))
-    except SlackUnavailable as exc:
-        logger.warning("%s: could not post the update to %s: %s", incident.public_id, channel, exc)
 
 
 async def _nudge(services: Services, incident: Incident, number: int) -> None:
@@ -361,18 +345,20 @@ def _escalation(
         users = await _people(services, targets)
         steps = []
         if incident.channel_id and users:
-            steps.append(_invite(services, incident, users))
+            steps.append(posting.invite(services, incident, users))
         card = incident_card(incident, services.config.severities, in_war_room=False)
         direct = escalation_direct(incident, severity, step.notify)
         steps.extend(
-            _post(services, user, Message(text=direct, blocks=card.blocks), "escalation DM")
+            posting.post(services, user, Message(text=direct, blocks=card.blocks), "escalation DM")
             for user in users
         )
         await asyncio.gather(*steps)
         notice = escalation_notice(
             incident, severity, step.notify, targets, step=timer.step, now=now
         )
-        await _post(services, incident.channel_id, notice, "escalation", timer)
+        await posting.post(
+            services, incident.channel_id, notice, "escalation", metadata=_marker(timer)
+        )
 
     checkable = incident.channel_id if _checkable(incident.channel_id) else None
     return Firing(timer, following, entry, show=show, posts_to=(checkable,) if checkable else ())
@@ -384,16 +370,3 @@ async def _people(services: Services, targets: Sequence[str]) -> list[str]:
     for members in await asyncio.gather(*(services.user_groups.members(g) for g in groups)):
         users.extend(sorted(members))
     return list(dict.fromkeys(users))
-
-
-async def _invite(services: Services, incident: Incident, users: list[str]) -> None:
-    assert incident.channel_id is not None
-    try:
-        failures = await services.slack.invite(incident.channel_id, users)
-    except SlackUnavailable as exc:
-        logger.warning("%s: could not invite the escalation: %s", incident.public_id, exc)
-        return
-    for failure in failures:
-        logger.warning(
-            "%s: could not invite %s: %s", incident.public_id, failure.user_id, failure.error
-        )
