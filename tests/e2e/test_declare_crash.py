@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from slack_emulator import SlackEmulator
 from storage.database import create_engine
@@ -79,8 +80,8 @@ async def slack(tmp_path: Path) -> AsyncIterator[tuple[SlackEmulator, str, aioht
 async def stored(folder: Path) -> list[IncidentRow]:
     engine = create_engine(f"sqlite+aiosqlite:///{folder / 'klaxon.db'}")
     try:
-        async with engine.connect() as connection:
-            return list((await connection.execute(select(IncidentRow.__table__))).all())  # type: ignore[arg-type]
+        async with AsyncSession(engine) as session:
+            return list(await session.scalars(select(IncidentRow)))
     finally:
         await engine.dispose()
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.incident import TimelineKind
 from bot.ids import ActionId, BlockId
@@ -50,11 +51,8 @@ class Incident:
         self.channel = row.channel_id
 
     async def row(self) -> IncidentRow:
-        async with self.scenario.bot.klaxon.engine.connect() as connection:
-            result = await connection.execute(
-                select(IncidentRow.__table__).where(IncidentRow.id == self.id)
-            )
-            return result.one()  # type: ignore[return-value]
+        async with AsyncSession(self.scenario.bot.klaxon.engine) as session:
+            return await session.get_one(IncidentRow, self.id)
 
     async def roles(self) -> set[tuple[str, str]]:
         async with self.scenario.bot.klaxon.engine.connect() as connection:
@@ -66,13 +64,11 @@ class Incident:
             return {(role, user) for role, user in rows}
 
     async def entries(self, kind: TimelineKind | None = None) -> list[TimelineEntryRow]:
-        async with self.scenario.bot.klaxon.engine.connect() as connection:
-            statement = select(TimelineEntryRow.__table__).where(
-                TimelineEntryRow.incident_id == self.id
-            )
-            if kind is not None:
-                statement = statement.where(TimelineEntryRow.kind == kind.value)
-            return list((await connection.execute(statement)).all())  # type: ignore[arg-type]
+        statement = select(TimelineEntryRow).where(TimelineEntryRow.incident_id == self.id)
+        if kind is not None:
+            statement = statement.where(TimelineEntryRow.kind == kind.value)
+        async with AsyncSession(self.scenario.bot.klaxon.engine) as session:
+            return list(await session.scalars(statement.order_by(TimelineEntryRow.id)))
 
     @property
     def card(self) -> SlackMessage:
