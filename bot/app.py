@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
@@ -22,6 +24,7 @@ from bot.settings import Settings
 from bot.slack_gateway import TOKEN_ERRORS, SlackGateway
 from bot.tasks import BackgroundTasks
 from bot.timeline.capture import TimelineCapture
+from handlers import events
 from message_templates.catalog import load_templates
 from storage.batch_writer import batch_writer
 from storage.database import create_engine, session_factory
@@ -118,6 +121,14 @@ class Klaxon:
         counts = dict.fromkeys(self.config.severities, 0)
         counts.update(await service.open_by_severity(self.services.unit_of_work))
         return counts
+
+    @staticmethod
+    def is_channel_event(body: Mapping[str, Any]) -> bool:
+        return events.is_channel_event(body)
+
+    async def record_channel_event(self, body: Mapping[str, Any]) -> None:
+        """Store a channel event for the timeline (the server's path around Bolt)."""
+        await events.record(self.services, body)
 
     async def start(self) -> None:
         """Migrate the schema and prove the tokens work before taking any request; then

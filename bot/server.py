@@ -13,10 +13,12 @@ in-flight ones finish, drain background work and exit, all within :data:`SHUTDOW
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -76,6 +78,17 @@ def _outcome(status: int) -> str:
 OpenIncidents = Callable[[], Awaitable[Mapping[str, int]]]
 
 
+@dataclass(frozen=True)
+class DirectEvents:
+    """Events the server stores itself instead of routing them through Bolt: the hot path.
+
+    ``wants`` picks them from a parsed body; ``record`` stores one, raising when it cannot.
+    """
+
+    wants: Callable[[Mapping[str, Any]], bool]
+    record: Callable[[Mapping[str, Any]], Awaitable[None]]
+
+
 def build_web_app(
     engine: AsyncEngine,
     bolt: AsyncApp | None,
@@ -83,8 +96,31 @@ def build_web_app(
     guard: RequestGuard | None = None,
     metrics: Metrics | None = None,
     open_incidents: OpenIncidents | None = None,
+    direct_events: DirectEvents | None = None,
 ) -> web.Application:
     """``bolt`` is None in Socket Mode, where Slack's requests arrive over the websocket."""
+
+    async def record_directly(body: Mapping[str, Any]) -> web.Response:
+        assert direct_events is not None
+        try:
+            await direct_events.record(body)
+        except Exception:
+            # A 5xx makes Slack redeliver: nothing is acknowledged that was not stored.
+            logger.exception("event %s failed; Slack will redeliver it", body.get("event_id"))
+            return web.Response(status=500)
+        return web.Response(status=200)
+
+    def direct_body(raw: bytes) -> Mapping[str, Any] | None:
+        """The parsed body when it is for :data:`direct_events`, else None (for Bolt)."""
+        if direct_events is None or not raw.startswith(b"{"):
+            return None
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return None  # Bolt answers what it makes of it
+        if isinstance(body, dict) and malformed(body) is None and direct_events.wants(body):
+            return body
+        return None
 
     async def dispatch(request: web.Request) -> tuple[web.Response, str, str]:
         """The answer, the request's kind and the outcome to count."""
@@ -96,6 +132,10 @@ def build_web_app(
                 logger.warning("refused a %s request to %s", verdict.value, EVENTS_PATH)
                 return web.Response(status=401), "unknown", "refused"
         kind = "unknown"
+        body = direct_body(raw)
+        if body is not None:
+            response = await record_directly(body)
+            return response, "event", _outcome(response.status)
         try:
             # Slack sends UTF-8; anything else no longer matches its signature, which Bolt
             # then refuses, instead of a decoding error becoming a 500.
@@ -185,6 +225,7 @@ async def serve(klaxon: Klaxon, stop: asyncio.Event | None = None) -> None:
                 guard=guard,
                 metrics=klaxon.metrics,
                 open_incidents=klaxon.open_incidents,
+                direct_events=DirectEvents(klaxon.is_channel_event, klaxon.record_channel_event),
             ),
             shutdown_timeout=REQUEST_GRACE,
             access_log=None,

@@ -212,8 +212,26 @@ def _about_a_message(event: dict[str, Any]) -> bool:
     return item.get("type") == "message"
 
 
+# Every event type :func:`channel_fact` reads; other events are some other listener's.
+CHANNEL_EVENT_TYPES = frozenset(
+    {
+        "message",
+        "reaction_added",
+        "reaction_removed",
+        "pin_added",
+        "pin_removed",
+        "member_joined_channel",
+        "member_left_channel",
+        "channel_rename",
+        "group_rename",
+    }
+)
+
+
 def _fact(event: dict[str, Any]) -> ChannelFact | None:
     kind = event.get("type")
+    if kind not in CHANNEL_EVENT_TYPES:
+        return None
     if kind == "message":
         return _message_fact(event)
     if kind in {"reaction_added", "reaction_removed"}:
