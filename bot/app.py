@@ -97,6 +97,7 @@ class Klaxon:
         self.tasks = BackgroundTasks()
         unit_of_work = UnitOfWorkFactory(session_factory(self.engine))
         templates = load_templates(config.templates.directory)
+        writer = batch_writer(self.engine)
         self.services = Services(
             config=config,
             unit_of_work=unit_of_work,
@@ -110,8 +111,9 @@ class Klaxon:
                 unit_of_work,
                 self.tasks,
                 lambda: self.gateway.known_identity,
-                batch_writer(self.engine),
+                writer,
             ),
+            writer=writer,
         )
         self.bolt = build_bolt_app(settings, self.gateway, self.services)
         self.scheduler = TimerScheduler(self.services, self.metrics)

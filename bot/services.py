@@ -12,6 +12,7 @@ from bot.slack_gateway import SlackGateway
 from bot.tasks import BackgroundTasks
 from bot.timeline.capture import TimelineCapture
 from message_templates.catalog import Templates
+from storage.batch_writer import BatchWriter
 from storage.unit_of_work import UnitOfWorkFactory
 
 
@@ -27,5 +28,8 @@ class Services:
     # Names this process in timer claims; unique per start.
     process_id: str
     timeline: TimelineCapture
+    # The one writer thread of a SQLite file (or PostgreSQL's run_sync): for the transactions
+    # that run before Slack gets its answer.
+    writer: BatchWriter
     # Users whose App Home this process published, refreshed when incidents change.
     home_viewers: HomeViewers = field(default_factory=HomeViewers)

@@ -42,14 +42,15 @@ logger = logging.getLogger(__name__)
 
 async def _declare(services: Services, declaration: Declaration, requester: Requester) -> Message:
     """Store first, so the ack can name the incident; the war room follows in the background."""
-    incident, current = await service.declare(
-        services.unit_of_work,
+    declared = await service.declare(
+        services.writer,
         declaration,
         declared_by=requester.user_id,
         now=utcnow(),
         from_channel=requester.channel_id,
         opened_by=services.process_id,
     )
+    incident = declared.incident
     log_context.bind_incident(incident.public_id)
     services.tasks.spawn(
         open_war_room(services, incident, requester), name=f"open war room {incident.public_id}"
@@ -60,7 +61,7 @@ async def _declare(services: Services, declaration: Declaration, requester: Requ
         incident,
         severity,
         title_was_shortened=declaration.title_was_shortened,
-        current_war_room=current,
+        declared_from=declared.declared_from,
     )
 
 

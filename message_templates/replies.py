@@ -33,14 +33,14 @@ def declaring(
     severity: Severity,
     *,
     title_was_shortened: bool,
-    current_war_room: Incident | None,
+    declared_from: str | None,
 ) -> Message:
     lines = [f"Declaring {_name(incident, severity)}. Opening the war room…"]
     if title_was_shortened:
         lines.append("The title was too long for Slack; the rest of it opens the description.")
-    if current_war_room is not None:
+    if declared_from is not None:
         lines.append(
-            f"You are in the war room of *{current_war_room.public_id}*; this declares a "
+            f"You are in the war room of *{declared_from}*; this declares a "
             "separate incident with a war room of its own."
         )
     return Message(text="\n".join(lines), blocks=())

@@ -17,19 +17,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import WRITE_OPTION, create_sqlite_writer_engine
 
-Work = Callable[[Connection], None]
+Result = TypeVar("Result")
+Work = Callable[[Connection], Result]
 
 
 class BatchWriter(Protocol):
-    async def run(self, work: Work) -> None:
-        """Run ``work`` in one transaction and commit it."""
+    async def run(self, work: Work[Result]) -> Result:
+        """Run ``work`` in one transaction, commit it and return what ``work`` returned."""
 
     async def close(self) -> None: ...
 
@@ -40,13 +41,14 @@ class ThreadedSqliteWriter:
         # One thread: SQLite has one writer anyway, and its connection never changes thread.
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="klaxon-writer")
 
-    async def run(self, work: Work) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._transaction, work)
+    async def run(self, work: Work[Result]) -> Result:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._transaction, work)
 
-    def _transaction(self, work: Work) -> None:
+    def _transaction(self, work: Work[Result]) -> Result:
         writing = self._engine.connect().execution_options(**{WRITE_OPTION: True})
         with writing as connection, connection.begin():
-            work(connection)
+            return work(connection)
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._thread, self._engine.dispose)
@@ -57,11 +59,11 @@ class AsyncEngineWriter:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def run(self, work: Work) -> None:
+    async def run(self, work: Work[Result]) -> Result:
         async with self._engine.connect() as connection:
             connection = await connection.execution_options(**{WRITE_OPTION: True})
             async with connection.begin():
-                await connection.run_sync(work)
+                return await connection.run_sync(work)
 
     async def close(self) -> None:
         return None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
@@ -38,20 +39,153 @@ _INCIDENTS = cast("Table", IncidentRow.__table__)
 _TIMERS = cast("Table", TimerRow.__table__)
 # Two declares racing for the day's next number: the loser retries with the number after.
 _NUMBERING_ATTEMPTS = 20
+_INSERT_INCIDENT = insert(_INCIDENTS)
+_HIGHEST_NUMBER = select(func.max(_INCIDENTS.c.number)).where(
+    _INCIDENTS.c.declared_on == bindparam("day")
+)
+
+
+def _insert_for(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+@functools.cache
+def ignoring_duplicates(dialect: str, model: type[Base]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING, to execute with the row's values: cheaper and
+    race-free compared with SELECT-then-INSERT, on SQLite and PostgreSQL alike. Built once,
+    so executing it skips statement construction (most of a small write's cost)."""
+    # On the Core table: the ORM would take an entity's INSERT for a bulk insert, which
+    # reports no rowcount.
+    return _insert_for(dialect)(model.__table__).on_conflict_do_nothing()
 
 
 async def insert_ignoring_duplicates(
     session: AsyncSession, model: type[Base], values: Mapping[str, Any]
 ) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING; True when the row was new.
-
-    Cheaper and race-free compared with SELECT-then-INSERT, on SQLite and PostgreSQL alike.
-    """
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing()
-    result = cast("CursorResult[Any]", await session.execute(statement))
+    """:func:`ignoring_duplicates`, executed; True when the row was new."""
+    statement = ignoring_duplicates(_dialect(session), model)
+    result = cast("CursorResult[Any]", await session.execute(statement, dict(values)))
     return result.rowcount == 1
+
+
+def timeline_entry_values(
+    incident_id: int,
+    kind: TimelineKind,
+    *,
+    occurred_at: datetime,
+    actor: str | None,
+    text: str = "",
+    slack_ts: str | None = None,
+    thread_ts: str | None = None,
+    is_key: bool = False,
+    details: Mapping[str, Any] | None = None,
+    dedup_key: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "incident_id": incident_id,
+        "kind": kind.value,
+        "occurred_at": occurred_at,
+        "actor": actor,
+        "text": text,
+        "slack_ts": slack_ts,
+        "thread_ts": thread_ts,
+        "is_key": is_key,
+        "details": dict(details or {}),
+        "dedup_key": dedup_key,
+        "recorded_at": utcnow(),
+    }
+
+
+@functools.cache
+def _holding_timer(dialect: str) -> Any:
+    statement = _insert_for(dialect)(_TIMERS)
+    held = ("due_at", "step", "claimed_by", "claim_expires_at")
+    return statement.on_conflict_do_update(
+        index_elements=["incident_id", "kind"],
+        set_={name: statement.excluded[name] for name in held},
+    )
+
+
+def hold_timer(
+    connection: Connection,
+    incident_id: int,
+    kind: TimerKind,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+) -> None:
+    """A timer due now but already claimed by ``owner``: work in progress that another
+    process takes over only if ``owner`` stops renewing the claim."""
+    values = {
+        "incident_id": incident_id,
+        "kind": kind.value,
+        "due_at": now,
+        "step": 0,
+        "claimed_by": owner,
+        "claim_expires_at": now + lease,
+    }
+    connection.execute(_holding_timer(connection.dialect.name), values)
+
+
+def insert_incident(
+    connection: Connection,
+    *,
+    title: str,
+    severity: str,
+    declared_by: str,
+    declared_at: datetime,
+    description: str = "",
+    service: str = "",
+) -> Incident:
+    """Store a new incident with the next number of its UTC day.
+
+    Synchronous Core statements on the caller's connection, inside its transaction: this runs
+    before Slack gets its ack, on the batch writer's thread (:mod:`storage.declarations`). On
+    SQLite the transaction holds the write lock, so the number read is the number written; on
+    PostgreSQL two replicas can race for it, and the loser retries inside a savepoint with the
+    next number.
+    """
+    day = declared_at.astimezone(UTC).date()
+    values = {
+        "declared_on": day,
+        "title": title,
+        "description": description,
+        "service": service,
+        "severity": severity,
+        "status": IncidentStatus.INVESTIGATING.value,
+        "declared_by": declared_by,
+        "declared_at": declared_at,
+        "updated_at": declared_at,
+        "version": 1,
+    }
+    racing = connection.dialect.name != "sqlite"
+    for _ in range(_NUMBERING_ATTEMPTS):
+        highest = connection.scalar(_HIGHEST_NUMBER, {"day": day})
+        number = (highest or 0) + 1
+        try:
+            if racing:
+                with connection.begin_nested():
+                    result = connection.execute(_INSERT_INCIDENT, {**values, "number": number})
+            else:
+                result = connection.execute(_INSERT_INCIDENT, {**values, "number": number})
+        except IntegrityError:
+            if not racing:
+                raise
+            continue
+        inserted = result.inserted_primary_key
+        assert inserted is not None
+        return Incident(
+            id=int(inserted[0]),
+            public_id=format_public_id(day, number),
+            title=title,
+            description=description,
+            service=service,
+            severity=severity,
+            status=IncidentStatus.INVESTIGATING,
+            declared_by=declared_by,
+            declared_at=declared_at,
+        )
+    raise RuntimeError(f"could not number an incident on {day} after several attempts")
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -128,60 +262,19 @@ class IncidentRepository:
         description: str = "",
         service: str = "",
     ) -> Incident:
-        """Store a new incident with the next number of its UTC day.
-
-        Core statements rather than the ORM: this runs before Slack gets its ack, so every
-        round trip to the database counts. On SQLite the unit of work holds the write lock, so
-        the number read is the number written; on PostgreSQL two replicas can race for it, and
-        the loser retries inside a savepoint with the next number.
-        """
-        day = declared_at.astimezone(UTC).date()
-        values = {
-            "declared_on": day,
-            "title": title,
-            "description": description,
-            "service": service,
-            "severity": severity,
-            "status": IncidentStatus.INVESTIGATING.value,
-            "declared_by": declared_by,
-            "declared_at": declared_at,
-            "updated_at": declared_at,
-            "version": 1,
-        }
-        racing = self._session.bind is not None and self._session.bind.dialect.name != "sqlite"
-        for _ in range(_NUMBERING_ATTEMPTS):
-            number = await self._next_number(day)
-            statement = insert(IncidentRow).values(**values, number=number)
-            try:
-                if racing:
-                    async with self._session.begin_nested():
-                        result = await self._session.execute(statement)
-                else:
-                    result = await self._session.execute(statement)
-            except IntegrityError:
-                if not racing:
-                    raise
-                continue
-            inserted = cast("CursorResult[Any]", result).inserted_primary_key
-            assert inserted is not None
-            return Incident(
-                id=int(inserted[0]),
-                public_id=format_public_id(day, number),
+        """:func:`insert_incident` in this unit of work."""
+        connection = await self._session.connection()
+        return await connection.run_sync(
+            functools.partial(
+                insert_incident,
                 title=title,
-                description=description,
-                service=service,
                 severity=severity,
-                status=IncidentStatus.INVESTIGATING,
                 declared_by=declared_by,
                 declared_at=declared_at,
+                description=description,
+                service=service,
             )
-        raise RuntimeError(f"could not number an incident on {day} after several attempts")
-
-    async def _next_number(self, day: date) -> int:
-        highest = await self._session.scalar(
-            select(func.max(IncidentRow.number)).where(IncidentRow.declared_on == day)
         )
-        return (highest or 0) + 1
 
     async def get(self, incident_id: int) -> Incident | None:
         row = await self._session.get(IncidentRow, incident_id)
@@ -350,19 +443,18 @@ class TimelineRepository:
         return await insert_ignoring_duplicates(
             self._session,
             TimelineEntryRow,
-            {
-                "incident_id": incident_id,
-                "kind": kind.value,
-                "occurred_at": occurred_at,
-                "actor": actor,
-                "text": text,
-                "slack_ts": slack_ts,
-                "thread_ts": thread_ts,
-                "is_key": is_key,
-                "details": dict(details or {}),
-                "dedup_key": dedup_key,
-                "recorded_at": utcnow(),
-            },
+            timeline_entry_values(
+                incident_id,
+                kind,
+                occurred_at=occurred_at,
+                actor=actor,
+                text=text,
+                slack_ts=slack_ts,
+                thread_ts=thread_ts,
+                is_key=is_key,
+                details=details,
+                dedup_key=dedup_key,
+            ),
         )
 
     async def list_for_incident(
@@ -489,21 +581,9 @@ class TimerRepository:
     async def hold(
         self, incident_id: int, kind: TimerKind, owner: str, now: datetime, lease: timedelta
     ) -> None:
-        """A timer due now but already claimed by ``owner``: work in progress that another
-        process takes over only if ``owner`` stops renewing the claim."""
-        values = {
-            "due_at": now,
-            "step": 0,
-            "claimed_by": owner,
-            "claim_expires_at": now + lease,
-        }
-        dialect = self._session.bind.dialect.name if self._session.bind is not None else "sqlite"
-        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        await self._session.execute(
-            insert_(TimerRow)
-            .values(incident_id=incident_id, kind=kind.value, **values)
-            .on_conflict_do_update(index_elements=["incident_id", "kind"], set_=values)
-        )
+        """:func:`hold_timer` in this unit of work."""
+        connection = await self._session.connection()
+        await connection.run_sync(hold_timer, incident_id, kind, owner, now, lease)
 
     async def renew_held(
         self, incident_id: int, kind: TimerKind, owner: str, until: datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,6 +12,8 @@ from bot.domain.declaration import Declaration
 from bot.domain.incident import Incident, TimelineKind
 from bot.domain.schedule import TimerKind, escalation_from, updates_from
 from message_templates.mrkdwn import escape
+from storage.batch_writer import BatchWriter
+from storage.declarations import Declared, store_declaration
 from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 # How long a war room's setup stays with the process that started it without a renewal.
@@ -18,41 +21,32 @@ SETUP_LEASE = timedelta(seconds=60)
 
 
 async def declare(
-    uow: UnitOfWorkFactory,
+    writer: BatchWriter,
     declaration: Declaration,
     *,
     declared_by: str,
     now: datetime,
     from_channel: str | None = None,
     opened_by: str,
-) -> tuple[Incident, Incident | None]:
-    """Store the incident; also return the incident whose war room it was declared from.
+) -> Declared:
+    """Store the incident, and name the incident whose war room it was declared from.
 
     ``opened_by`` (this process) holds the war room's setup from now on; should it die before
     the war room is ready, its claim lapses and another process finishes the job.
     """
-    async with uow() as work:
-        current = await work.incidents.get_by_channel(from_channel) if from_channel else None
-        incident = await work.incidents.add(
-            title=declaration.title,
-            severity=declaration.severity,
-            description=declaration.description,
-            service=declaration.service,
+    entry_text = f"Declared {escape(declaration.severity.upper())}: {escape(declaration.title)}"
+    return await writer.run(
+        functools.partial(
+            store_declaration,
+            declaration=declaration,
             declared_by=declared_by,
-            declared_at=now,
+            now=now,
+            from_channel=from_channel,
+            entry_text=entry_text,
+            holder=opened_by,
+            setup_lease=SETUP_LEASE,
         )
-        await work.timeline.append(
-            incident.id,
-            TimelineKind.DECLARED,
-            occurred_at=now,
-            actor=declared_by,
-            text=f"Declared {escape(declaration.severity.upper())}: {escape(declaration.title)}",
-            is_key=True,
-            dedup_key="declared",
-        )
-        await work.timers.hold(incident.id, TimerKind.WAR_ROOM, opened_by, now, SETUP_LEASE)
-        await work.commit()
-    return incident, current
+    )
 
 
 async def renew_setup(uow: UnitOfWorkFactory, incident_id: int, holder: str, now: datetime) -> bool:

@@ -44,6 +44,7 @@ async def failing_app() -> AsyncIterator[FailingApp]:
         gateway = SlackGateway(emulator.default_workspace.bot_token, server.api_url)
         config, tasks, templates = load_config(), BackgroundTasks(), load_templates(None)
         unit_of_work = UnitOfWorkFactory(session_factory(engine))
+        writer = batch_writer(engine)
         services = Services(
             config=config,
             unit_of_work=unit_of_work,
@@ -53,9 +54,8 @@ async def failing_app() -> AsyncIterator[FailingApp]:
             projections=Projections(config, unit_of_work, gateway, tasks, templates),
             user_groups=UserGroups(gateway),
             process_id="test-process",
-            timeline=TimelineCapture(
-                unit_of_work, tasks, lambda: gateway.known_identity, batch_writer(engine)
-            ),
+            timeline=TimelineCapture(unit_of_work, tasks, lambda: gateway.known_identity, writer),
+            writer=writer,
         )
         app = AsyncApp(
             client=gateway.client,

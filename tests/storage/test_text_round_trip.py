@@ -13,6 +13,7 @@ from bot.domain.declaration import Declaration
 from bot.domain.incident import TimelineKind
 from bot.incidents import service
 from handlers.payloads import clean_text
+from storage.batch_writer import batch_writer
 from storage.database import session_factory
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -41,9 +42,14 @@ async def test_user_text_is_stored_and_read_back_verbatim(
     declaration = Declaration(
         title=title, severity="sev2", description=description, service=description[:80]
     )
-    incident, _ = await service.declare(
-        uow, declaration, declared_by="U0DECLARER", now=NOW, opened_by="test-process"
-    )
+    writer = batch_writer(engine)
+    try:
+        declared = await service.declare(
+            writer, declaration, declared_by="U0DECLARER", now=NOW, opened_by="test"
+        )
+    finally:
+        await writer.close()
+    incident = declared.incident
     async with uow(write=False) as work:
         stored = await work.incidents.get_by_public_id(incident.public_id)
         [declared] = [
