@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from bot.config import KlaxonConfig
@@ -14,6 +15,10 @@ from bot.timeline.capture import TimelineCapture
 from message_templates.catalog import Templates
 from storage.batch_writer import BatchWriter
 from storage.unit_of_work import UnitOfWorkFactory
+
+# Eight setups of ~10 Slack calls each outrun Slack's own Tier 2 limit on conversations.create
+# (about 20 a minute) many times over, and leave the event loop to the requests.
+WAR_ROOMS_AT_ONCE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +38,7 @@ class Services:
     writer: BatchWriter
     # Users whose App Home this process published, refreshed when incidents change.
     home_viewers: HomeViewers = field(default_factory=HomeViewers)
+    # War rooms being opened at once by this process (bot.incidents.war_room).
+    war_room_slots: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(WAR_ROOMS_AT_ONCE)
+    )

@@ -19,6 +19,7 @@ from bot.errors import InvalidInput
 from bot.ids import CARD_BUTTONS, ActionId
 from bot.incidents import flows
 from bot.services import Services
+from handlers.errors import explain
 from handlers.forms import open_form
 from handlers.payloads import Action, BlockActions, IncidentForm, parse
 from message_templates.lifecycle_forms import resolve_modal, role_modal, update_modal
@@ -101,14 +102,26 @@ async def _on_action(services: Services, press: BlockActions, action: Action) ->
     return outcome.note
 
 
+async def _press(services: Services, press: BlockActions, action: Action) -> None:
+    try:
+        note = await _on_action(services, press, action)
+    except Exception as exc:  # the press was acknowledged already: answer like Bolt's handler
+        note = explain(exc)
+    if note:
+        _answer(services, press, note)
+
+
 def register(app: AsyncApp, services: Services) -> None:
     async def on_card_control(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
         press = parse(BlockActions, body)
+        await ack()
         if not press.actions:
             return
-        note = await _on_action(services, press, press.actions[0])
-        if note:
-            _answer(services, press, note)
+        # Bolt answers Slack only once this listener returns (process_before_response), so
+        # the change itself, a transaction and its Slack calls, runs after the answer.
+        services.tasks.spawn(
+            _press(services, press, press.actions[0]),
+            name=f"card press {press.actions[0].action_id}",
+        )
 
     app.action(_CARD_ACTION)(on_card_control)

@@ -53,7 +53,8 @@ async def _declare(services: Services, declaration: Declaration, requester: Requ
     incident = declared.incident
     log_context.bind_incident(incident.public_id)
     services.tasks.spawn(
-        open_war_room(services, incident, requester), name=f"open war room {incident.public_id}"
+        open_war_room(services, incident, requester, fresh_claim=True),
+        name=f"open war room {incident.public_id}",
     )
     home.incidents_changed(services)
     severity = services.config.severities[incident.severity]

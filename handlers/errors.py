@@ -29,7 +29,8 @@ def _json(response: BoltResponse, body: dict[str, Any]) -> None:
     response.headers["content-type"] = ["application/json;charset=utf-8"]
 
 
-def _explain(error: Exception) -> str:
+def explain(error: Exception) -> str:
+    """What to tell the user about ``error``: its own words if meant for them, else an id."""
     if isinstance(error, UserFacingError):
         return error.mrkdwn or escape(str(error))
     error_id = uuid.uuid4().hex[:8]
@@ -49,7 +50,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 "event %s failed; Slack will redeliver it", body.get("event_id"), exc_info=error
             )
             return
-        text = _explain(error)
+        text = explain(error)
         if kind == "view_submission":
             _json(response, {"response_action": "update", "view": error_view(text)})
             return

@@ -22,7 +22,7 @@ from typing import Protocol, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.database import WRITE_OPTION, create_sqlite_writer_engine
+from storage.database import WRITE_OPTION, WriteGate, create_sqlite_writer_engine, write_gate
 
 Result = TypeVar("Result")
 Work = Callable[[Connection], Result]
@@ -36,14 +36,18 @@ class BatchWriter(Protocol):
 
 
 class ThreadedSqliteWriter:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, gate: WriteGate | None) -> None:
         self._engine = engine
+        self._gate = gate or WriteGate()
         # One thread: SQLite has one writer anyway, and its connection never changes thread.
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="klaxon-writer")
 
     async def run(self, work: Work[Result]) -> Result:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, self._transaction, work)
+        # Ahead of the units of work of this process (storage.database.write_gate): requests
+        # wait on these transactions.
+        async with self._gate.turn(urgent=True):
+            return await loop.run_in_executor(self._thread, self._transaction, work)
 
     def _transaction(self, work: Work[Result]) -> Result:
         writing = self._engine.connect().execution_options(**{WRITE_OPTION: True})
@@ -58,12 +62,19 @@ class ThreadedSqliteWriter:
 class AsyncEngineWriter:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._gate = write_gate(engine)
 
     async def run(self, work: Work[Result]) -> Result:
+        if self._gate is None:
+            return await self._transaction(work)
+        async with self._gate.turn(urgent=True):
+            return await self._transaction(work)
+
+    async def _transaction(self, work: Work[Result]) -> Result:
         async with self._engine.connect() as connection:
-            connection = await connection.execution_options(**{WRITE_OPTION: True})
-            async with connection.begin():
-                return await connection.run_sync(work)
+            writing = await connection.execution_options(**{WRITE_OPTION: True})
+            async with writing.begin():
+                return await writing.run_sync(work)
 
     async def close(self) -> None:
         return None
@@ -74,5 +85,5 @@ def batch_writer(engine: AsyncEngine) -> BatchWriter:
     database = url.database or ""
     on_a_file = database not in {"", ":memory:"} and not database.startswith("file:")
     if url.get_backend_name() == "sqlite" and on_a_file:
-        return ThreadedSqliteWriter(create_sqlite_writer_engine(url))
+        return ThreadedSqliteWriter(create_sqlite_writer_engine(url), write_gate(engine))
     return AsyncEngineWriter(engine)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.database import WRITE_OPTION
+from storage.database import WRITE_OPTION, WriteGate, write_gate
 from storage.reports import ReportRepository
 from storage.repositories import (
     EventLog,
@@ -25,15 +26,30 @@ class UnitOfWork:
     half-done change is never persisted.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, write: bool) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        write: bool,
+        gate: WriteGate | None = None,
+    ) -> None:
         self._sessions = sessions
         self._write = write
+        self._gate = gate if write else None
+        self._turn: contextlib.AbstractAsyncContextManager[None] | None = None
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> Self:
-        self._session = self._sessions()
-        if self._write:
-            await self._session.connection(execution_options={WRITE_OPTION: True})
+        if self._gate is not None:
+            self._turn = self._gate.turn(urgent=False)
+            await self._turn.__aenter__()
+        try:
+            self._session = self._sessions()
+            if self._write:
+                await self._session.connection(execution_options={WRITE_OPTION: True})
+        except BaseException:
+            await self._leave()
+            raise
         self.incidents = IncidentRepository(self._session)
         self.timeline = TimelineRepository(self._session)
         self.events = EventLog(self._session)
@@ -48,12 +64,20 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        session = self._require_session()
+        await self._leave()
+
+    async def _leave(self) -> None:
         try:
-            await session.rollback()
+            if self._session is not None:
+                try:
+                    await self._session.rollback()
+                finally:
+                    await self._session.close()
         finally:
-            await session.close()
             self._session = None
+            turn, self._turn = self._turn, None
+            if turn is not None:
+                await turn.__aexit__(None, None, None)
 
     @property
     def session(self) -> AsyncSession:
@@ -71,7 +95,9 @@ class UnitOfWork:
 class UnitOfWorkFactory:
     def __init__(self, sessions: async_sessionmaker[Any]) -> None:
         self._sessions = sessions
+        bind = sessions.kw.get("bind")
+        self._gate = write_gate(bind) if isinstance(bind, AsyncEngine) else None
 
     def __call__(self, *, write: bool = True) -> UnitOfWork:
         """``write=False`` for units that only read: on SQLite they do not take the write lock."""
-        return UnitOfWork(self._sessions, write=write)
+        return UnitOfWork(self._sessions, write=write, gate=self._gate)

@@ -175,18 +175,24 @@ async def _settle(*steps: Awaitable[object]) -> list[object]:
 
 
 @contextlib.asynccontextmanager
-async def _holding_setup(services: Services, incident: Incident) -> AsyncIterator[None]:
+async def _holding_setup(
+    services: Services, incident: Incident, *, fresh_claim: bool
+) -> AsyncIterator[None]:
     """Renew this process's claim on the setup while it runs; release it when done. If the
     process dies, the claim lapses and the timer scheduler hands the setup to another."""
     holder, uow = services.process_id, services.unit_of_work
+    interval = service.SETUP_LEASE.total_seconds() / 4
 
     async def renew() -> None:
-        # At once, then often: a setup resumed from the scheduler arrives with a short claim.
+        # A setup resumed from the scheduler arrives with a short claim: renew it at once. A
+        # declare's claim is a full lease, and skipping that write matters in an alert storm.
+        if fresh_claim:
+            await asyncio.sleep(interval)
         while True:
             if not await service.renew_setup(uow, incident.id, holder, utcnow()):
                 logger.warning("%s: war room setup was taken over", incident.public_id)
                 return
-            await asyncio.sleep(service.SETUP_LEASE.total_seconds() / 4)
+            await asyncio.sleep(interval)
 
     renewing = asyncio.create_task(renew())
     try:
@@ -198,14 +204,36 @@ async def _holding_setup(services: Services, incident: Incident) -> AsyncIterato
     await service.finish_setup(uow, incident.id, holder)
 
 
-async def open_war_room(services: Services, incident: Incident, requester: Requester) -> None:
+async def open_war_room(
+    services: Services, incident: Incident, requester: Requester, *, fresh_claim: bool = False
+) -> None:
     """Open the war room, or finish opening it after a process died midway: steps already
-    recorded (channel, card, announcement) are not done again."""
-    async with _holding_setup(services, incident):
-        await _open_war_room(services, incident, requester)
+    recorded (channel, card, announcement) are not done again. ``fresh_claim``: the setup
+    was claimed for a full lease just now (by the declare)."""
+    # When the channel is not there within a moment, whether it waits for a setup slot or
+    # for Slack (conversations.create is Tier 2, about 20 a minute), the declarer is told.
+    delayed = asyncio.get_running_loop().call_later(
+        DELAY_NOTICE_AFTER,
+        lambda: services.tasks.spawn(
+            tell(services, requester, war_room_delayed(incident)),
+            name=f"tell {incident.public_id} is delayed",
+        ),
+    )
+    try:
+        # A bounded number at once (the slots): in an alert storm, the rest wait here instead
+        # of filling the event loop and holding SQLite's write lock while requests queue.
+        async with (
+            _holding_setup(services, incident, fresh_claim=fresh_claim),
+            services.war_room_slots,
+        ):
+            await _open_war_room(services, incident, requester, delayed)
+    finally:
+        delayed.cancel()
 
 
-async def _open_war_room(services: Services, incident: Incident, requester: Requester) -> None:
+async def _open_war_room(
+    services: Services, incident: Incident, requester: Requester, delayed: asyncio.TimerHandle
+) -> None:
     config, slack, uow = services.config, services.slack, services.unit_of_work
     severity = config.severities[incident.severity]
     problems: list[str] = []
@@ -215,20 +243,13 @@ async def _open_war_room(services: Services, incident: Incident, requester: Requ
             channel_id, channel_name = incident.channel_id, incident.channel_name
             invitees = await responders_to_invite(slack, severity, incident.declared_by, problems)
         else:
-            first_round = asyncio.gather(
+            (channel_id, channel_name), invitees = await asyncio.gather(
                 _create_channel(services, config.war_room, incident, severity),
                 responders_to_invite(slack, severity, incident.declared_by, problems),
             )
-            done, _ = await asyncio.wait({first_round}, timeout=DELAY_NOTICE_AFTER)
-            if not done:
-                # Slack creates channels slowly when many incidents are declared at once
-                # (conversations.create is Tier 2, about 20 a minute): say so, then wait.
-                services.tasks.spawn(
-                    tell(services, requester, war_room_delayed(incident)),
-                    name=f"tell {incident.public_id} is delayed",
-                )
-            (channel_id, channel_name), invitees = await first_round
+        delayed.cancel()
     except SlackUnavailable as exc:
+        delayed.cancel()
         logger.warning("%s: war room not created: %s", incident.public_id, exc)
         await service.record(
             uow,

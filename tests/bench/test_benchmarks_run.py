@@ -40,12 +40,17 @@ async def test_every_benchmark_runs_and_keeps_its_correctness_figures(tmp_path: 
     summary = [line for line in stdout.decode().splitlines() if line.startswith("| ")]
     rows = {line.split("|")[1].strip(): line for line in summary}
     for name in (
-        "`/incident declare` ack p50",
+        "`/incident declare` ack p50, one at a time",
+        "button press ack p50, one at a time",
+        "button presses, 20 at once",
+        "`/incident declare`, 20 at once",
         "timeline ingest, 10% redelivered",
         "cold start to ready",
         "idle memory",
     ):
         assert name in rows, rows.keys()
     assert "| 0 / 0 |" in rows["ingest lost / duplicated"]
+    storm = next(line for name, line in rows.items() if name.startswith("alert storm"))
+    assert storm.split("|")[2].strip().startswith("6 / 0 /"), storm
     twice = next(line for name, line in rows.items() if name.startswith("timers: posted twice"))
     assert twice.split("|")[2].strip().startswith("0 /")

@@ -1,0 +1,331 @@
+"""Ack benchmark: how fast Slack hears back from ``/incident declare`` and from a button press,
+one request at a time and 20 at once, beside a bare Bolt app whose listeners only ack.
+
+    python -m bench.acks [--paced 100] [--seconds 4] [--concurrency 20]
+
+Both apps run as separate processes on loopback; this process plays Slack. Every request is
+built by the emulator's own client (``slack_emulator.client``), exactly as Slack would send it:
+a fresh trigger id and response URL each, so Klaxon's replay guard sees no repeated
+signature. It is signed just before it is sent, over a plain keep-alive HTTP/1.1 connection,
+so the latency measured is the app's and not an HTTP client library's (aiohttp's client added
+about 1 ms).
+
+Phases, the same for both apps, in this order: declares one at a time (one every 100 ms:
+each opens a war room in the background), presses of a war room card's Acknowledge button
+one at a time (one every 20 ms), then ``--concurrency`` connections sending back to back for
+``--seconds``: presses first, declares last (a flood of war rooms keeps Klaxon busy long
+after). The first press acknowledges the incident; later ones are told it already is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import functools
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from bench.common import SIGNING_SECRET, free_port, percentile, process
+from slack_emulator import SlackEmulator
+from slack_emulator.client import BotResponse, SlackClient
+from slack_emulator.signing import signed_headers
+from slack_emulator.state import Message
+from slack_emulator.workspace import Workspace
+
+DECLARER = "U0BENCH001"
+WARM_UP = 20
+
+
+@dataclass(frozen=True)
+class Request:
+    body: bytes
+    content_type: str
+
+
+class _Recorder(SlackClient):
+    """The emulator's Slack side, building requests instead of sending them."""
+
+    def __init__(self, emulator: SlackEmulator) -> None:
+        super().__init__(emulator)
+        self.built: list[Request] = []
+
+    async def post_signed(
+        self, url: str | None, body: bytes, content_type: str, payload: dict[str, object]
+    ) -> BotResponse:
+        self.built.append(Request(body, content_type))
+        return BotResponse(200, b"")
+
+
+class KeepAlive:
+    """One HTTP/1.1 keep-alive connection that posts signed requests and times the answers."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str):
+        self._reader, self._writer, self._host = reader, writer, host
+
+    @classmethod
+    async def open(cls, base_url: str) -> KeepAlive:
+        parts = urlsplit(base_url)
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        return cls(reader, writer, parts.netloc)
+
+    async def post(self, path: str, request: Request) -> tuple[int, float]:
+        """The status and the seconds from the first byte sent to the last byte received."""
+        headers = signed_headers(SIGNING_SECRET, request.body)
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self._host}\r\n"
+            f"Content-Type: {request.content_type}\r\nContent-Length: {len(request.body)}\r\n"
+            + "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+            + "\r\n"
+        ).encode()
+        started = time.perf_counter()
+        self._writer.write(head + request.body)
+        answer = await self._reader.readuntil(b"\r\n\r\n")
+        status = int(answer.split(b" ", 2)[1])
+        length = 0
+        for line in answer.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length:
+            await self._reader.readexactly(length)
+        return status, time.perf_counter() - started
+
+    async def close(self) -> None:
+        self._writer.close()
+        await self._writer.wait_closed()
+
+
+@dataclass
+class Phase:
+    """One kind of request at one concurrency, against one app."""
+
+    latencies: list[float] = field(default_factory=list)
+    elapsed: float = 0.0
+    failures: int = 0
+
+    @property
+    def per_second(self) -> float:
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+    def p(self, fraction: float) -> float:
+        return percentile(self.latencies, fraction) if self.latencies else float("nan")
+
+
+@dataclass
+class AppRun:
+    declare_one: Phase = field(default_factory=Phase)
+    press_one: Phase = field(default_factory=Phase)
+    press_many: Phase = field(default_factory=Phase)
+    declare_many: Phase = field(default_factory=Phase)
+
+
+@dataclass
+class Results:
+    bare: AppRun
+    klaxon: AppRun
+    concurrency: int
+    seconds: float
+
+
+async def _one_at_a_time(
+    url: str, requests: Iterator[Request], count: int, interval: float, phase: Phase
+) -> None:
+    connection = await KeepAlive.open(url)
+    path = urlsplit(url).path
+    try:
+        started = time.perf_counter()
+        for _ in range(count):
+            await asyncio.sleep(interval)
+            status, seconds = await connection.post(path, next(requests))
+            phase.latencies.append(seconds)
+            phase.failures += status != 200
+        phase.elapsed = time.perf_counter() - started
+    finally:
+        await connection.close()
+
+
+async def _back_to_back(
+    url: str, requests: Iterator[Request], concurrency: int, seconds: float, phase: Phase
+) -> None:
+    path = urlsplit(url).path
+    connections = [await KeepAlive.open(url) for _ in range(concurrency)]
+    deadline = time.perf_counter() + seconds
+
+    async def worker(connection: KeepAlive) -> None:
+        for request in requests:
+            if time.perf_counter() >= deadline:
+                return
+            status, taken = await connection.post(path, request)
+            phase.latencies.append(taken)
+            phase.failures += status != 200
+
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(c) for c in connections))
+        phase.elapsed = time.perf_counter() - started
+    finally:
+        for connection in connections:
+            await connection.close()
+
+
+async def _built(
+    recorder: _Recorder, count: int, make: Callable[[int], Awaitable[BotResponse]]
+) -> list[Request]:
+    recorder.built.clear()
+    for n in range(count):
+        await make(n)
+    return list(recorder.built)
+
+
+async def _declares(recorder: _Recorder, ws: Workspace, count: int) -> Iterator[Request]:
+    general = ws.get_channel("general").id
+
+    def declare(n: int) -> Awaitable[BotResponse]:
+        return recorder.slash_command(
+            "/incident", f"declare sev2 Ack bench {n}", user_id=DECLARER, channel_id=general
+        )
+
+    return iter(await _built(recorder, count, declare))
+
+
+async def _presses(recorder: _Recorder, card: Message, count: int) -> Iterator[Request]:
+    def press(_n: int) -> Awaitable[BotResponse]:
+        return recorder.press_button(card, user_id=DECLARER, label="Acknowledge")
+
+    return iter(await _built(recorder, count, press))
+
+
+async def _measure(
+    url: str,
+    *,
+    recorder: _Recorder,
+    ws: Workspace,
+    paced: int,
+    concurrency: int,
+    seconds: float,
+    capacity: int,
+    cards: list[Message],
+) -> AppRun:
+    run = AppRun()
+    declares = await _declares(recorder, ws, WARM_UP + paced)
+    await _one_at_a_time(url, declares, WARM_UP, 0.1, Phase())
+    await _one_at_a_time(url, declares, paced, 0.1, run.declare_one)
+    if not cards:
+        # As first rendered (presses change it): the bare app's presses carry the same card.
+        cards.append(copy.deepcopy(_a_card(ws)))
+    presses = await _presses(recorder, cards[0], 2 * (WARM_UP + paced) + capacity)
+    await _one_at_a_time(url, presses, WARM_UP, 0.02, Phase())
+    await _one_at_a_time(url, presses, 2 * paced, 0.02, run.press_one)
+    await _back_to_back(url, presses, concurrency, seconds, run.press_many)
+    many = await _declares(recorder, ws, capacity)
+    await _back_to_back(url, many, concurrency, seconds, run.declare_many)
+    return run
+
+
+def _seed(emulator: SlackEmulator) -> Workspace:
+    ws = emulator.default_workspace
+    ws.add_user("bench", user_id=DECLARER)
+    ws.create_channel("general", bot_is_member=True, members=[DECLARER])
+    ws.create_channel("incidents", bot_is_member=True)
+    return ws
+
+
+def _a_card(ws: Workspace) -> Message:
+    """The pinned card of the first war room Klaxon opened."""
+    for room in ws.channels:
+        pins = ws.pins(room.id) if room.name.startswith("inc-") else []
+        if pins:
+            return pins[0]
+    raise RuntimeError("no war room has its card pinned yet")
+
+
+async def run(paced: int, concurrency: int, seconds: float, capacity: int = 25_000) -> Results:
+    emulator = SlackEmulator(signing_secret=SIGNING_SECRET)
+    ws = _seed(emulator)
+    recorder = _Recorder(emulator)
+    measure = functools.partial(
+        _measure,
+        recorder=recorder,
+        ws=ws,
+        paced=paced,
+        concurrency=concurrency,
+        seconds=seconds,
+        capacity=capacity,
+        cards=[],
+    )
+    async with emulator.run() as server, aiohttp.ClientSession() as session:
+        with tempfile.TemporaryDirectory() as folder:
+            port = free_port()
+            env = {
+                "SLACK_BOT_TOKEN": ws.bot_token,
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": server.api_url,
+                "DATABASE_URL": f"sqlite+aiosqlite:///{folder}/bench.db",
+                "PORT": str(port),
+                "KLAXON_HOST": "127.0.0.1",
+                "KLAXON_LOG_LEVEL": "WARNING",
+            }
+            async with process(["-m", "bot"], env, port, session) as bot_url:
+                klaxon = await measure(bot_url + "/slack/events")
+        # Second, so that its presses carry a real incident card, as Klaxon's did.
+        bare_port = free_port()
+        bare_env = {"SLACK_SIGNING_SECRET": SIGNING_SECRET}
+        async with process(
+            ["-m", "bench.bare_bolt", str(bare_port)], bare_env, bare_port, session
+        ) as bare_url:
+            bare = await measure(bare_url + "/slack/events")
+    return Results(bare, klaxon, concurrency, seconds)
+
+
+def report(results: Results) -> str:
+    rows = [
+        "| request | Klaxon p50 / p99 ms | bare Bolt p50 / p99 ms | Klaxon req/s | "
+        "bare Bolt req/s | throughput ratio | non-200 (Klaxon / bare) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    phases = (
+        ("`/incident declare`, one at a time", "declare_one"),
+        ("Acknowledge press, one at a time", "press_one"),
+        (f"Acknowledge press, {results.concurrency} at once", "press_many"),
+        (f"`/incident declare`, {results.concurrency} at once", "declare_many"),
+    )
+    for name, attribute in phases:
+        ours: Phase = getattr(results.klaxon, attribute)
+        bare: Phase = getattr(results.bare, attribute)
+        concurrent = attribute.endswith("many")
+        ratio = f"{ours.per_second / bare.per_second:.2f}x" if concurrent else ""
+        rows.append(
+            f"| {name} | {ours.p(0.5) * 1000:.2f} / {ours.p(0.99) * 1000:.2f} | "
+            f"{bare.p(0.5) * 1000:.2f} / {bare.p(0.99) * 1000:.2f} | "
+            f"{ours.per_second:,.0f} | {bare.per_second:,.0f} | {ratio} | "
+            f"{ours.failures} / {bare.failures} |"
+        )
+    return (
+        "\n".join(rows)
+        + f"\n\nOne at a time: {len(results.klaxon.declare_one.latencies)} declares (one every "
+        f"100 ms) and {len(results.klaxon.press_one.latencies)} presses (one every 20 ms) after "
+        f"{WARM_UP} warm-up requests each; at once: {results.concurrency} keep-alive connections "
+        f"for {results.seconds:.0f} s each. Requests per second are paced in the one-at-a-time "
+        "rows."
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--paced", type=int, default=100, help="declares one at a time")
+    parser.add_argument("--seconds", type=float, default=4.0, help="per concurrent phase")
+    parser.add_argument("--concurrency", type=int, default=20)
+    args = parser.parse_args()
+    print(report(asyncio.run(run(args.paced, args.concurrency, args.seconds))))
+
+
+if __name__ == "__main__":
+    main()
