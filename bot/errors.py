@@ -54,10 +54,13 @@ class SlackUnavailable(KlaxonError):
         *,
         retryable: bool = False,
         details: dict[str, object] | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(f"Slack {method} failed: {error}")
         self.method = method
         self.error = error
         self.retryable = retryable
+        # Seconds Slack asked to wait (``Retry-After``) when it answered 429.
+        self.retry_after = retry_after
         # Slack's whole answer, e.g. conversations.invite's per-user ``errors`` list.
         self.details = details or {}

@@ -157,6 +157,19 @@ class BotIdentity:
     bot_id: str | None
 
 
+def _retry_after(headers: Any) -> float | None:
+    if not isinstance(headers, Mapping):
+        return None
+    for name, value in headers.items():
+        if str(name).lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) and value else value
+            try:
+                return max(float(raw), 0.0)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
 class SlackGateway:
     def __init__(
         self,
@@ -210,14 +223,17 @@ class SlackGateway:
         except SlackApiError as exc:
             data = exc.response.data if isinstance(exc.response.data, dict) else {}
             error = str(data.get("error", "unknown_error"))
+            retry_after = None
             if exc.response.status_code == 429:
                 error = "ratelimited"
+                retry_after = _retry_after(exc.response.headers)
             self._count(method, error)
             raise SlackUnavailable(
                 method,
                 error,
                 retryable=exc.response.status_code >= 500,
                 details=dict(data),
+                retry_after=retry_after,
             ) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             self._count(method, type(exc).__name__)

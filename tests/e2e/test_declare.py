@@ -236,6 +236,20 @@ async def test_rate_limited_channel_creation_is_retried_after_retry_after(
     assert scenario.ws.channel(war_room_name("checkout-api-returning-500s")) is not None
 
 
+async def test_channel_creation_waits_out_rate_limits_longer_than_the_client_retries(
+    scenario: Scenario,
+) -> None:
+    # An alert storm under Tier 2: more 429s in a row than the Web API client retries (5).
+    scenario.emulator.faults.ratelimit("conversations.create", retry_after=0, times=9)
+    await scenario.declare("sev1 Checkout API returning 500s")
+    statuses = [call.status for call in scenario.ws.calls("conversations.create")]
+    assert statuses == [429] * 9 + [200]
+    [incident] = await scenario.incidents()
+    assert incident.channel_id is not None
+    assert incident.card_ts is not None
+    assert not any("could not" in note for note in scenario.notes_to(DECLARER))
+
+
 async def test_an_uninvitable_responder_is_skipped_and_mentioned(
     emulator: SlackEmulator, api_url: str, tmp_path: Path
 ) -> None:
