@@ -74,11 +74,20 @@ async def _seed(url: str, emulator: SlackEmulator, incidents: int) -> list[int]:
     return ids
 
 
+def _lead(incidents: int) -> timedelta:
+    """Time to write the timers before the first falls due, as a running bot's are (set by the
+    declare or the last update, a cadence ahead). Writing 5,000 in one transaction takes a few
+    seconds here; with a one-second lead the first timers were stored already late, and that
+    artifact made the whole p99 (3.2 s, while every later 3-second window had p99 under 0.4 s).
+    """
+    return timedelta(seconds=1 + 2 * incidents / 1000)
+
+
 async def _schedule(url: str, ids: list[int], cadence: int) -> datetime:
-    """Each incident's first update at a random moment of the first cadence, from now."""
+    """Each incident's first update at a random moment of the first cadence after the lead."""
     engine = create_engine(url)
     uow = UnitOfWorkFactory(session_factory(engine))
-    start = datetime.now(UTC) + timedelta(seconds=1)
+    start = datetime.now(UTC) + _lead(len(ids))
     rng = random.Random(7)
     async with uow() as work:
         for incident_id in ids:
