@@ -92,6 +92,7 @@ class Klaxon:
         self.gateway = SlackGateway(
             settings.slack_bot_token.get_secret_value(),
             settings.slack_api_url,
+            timeout_seconds=settings.slack_api_timeout,
             metrics=self.metrics,
         )
         self.tasks = BackgroundTasks()

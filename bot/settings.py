@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Seconds a Web API call may take before it counts as failed (a post is then looked for
+    # in the channel before it is retried, so a slow answer never posts twice).
+    slack_api_timeout: int = Field(default=10, ge=1, le=120)
     database_url: str = DEFAULT_DATABASE_URL
     port: int = Field(default=3000, ge=1, le=65535)
     klaxon_host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces by default

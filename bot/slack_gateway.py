@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -82,7 +84,28 @@ class _CountsRetries(AsyncRetryHandler):
         )
 
 
-class _CountedConnectionRetry(_CountsRetries, AsyncConnectionErrorRetryHandler):
+# Writes that a blind retry could do twice: a connection dropped, or a 5xx, after Slack did the
+# work. SlackGateway.post_message retries these itself, after looking for the first attempt.
+NOT_RETRIED_BLINDLY = frozenset({"chat.postMessage"})
+
+
+class _SafeForWrites(AsyncRetryHandler):
+    async def can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if _method_of(request) in NOT_RETRIED_BLINDLY:
+            return False
+        return await super().can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class _CountedConnectionRetry(_SafeForWrites, _CountsRetries, AsyncConnectionErrorRetryHandler):
     """slack_sdk's retry on dropped connections."""
 
     reason = "connection"
@@ -98,10 +121,10 @@ class _CountedRateLimitRetry(_CountsRetries, AsyncRateLimitErrorRetryHandler):
 SERVER_ERROR_RETRIES = 2
 
 
-class _CountedServerErrorRetry(_CountsRetries, AsyncServerErrorRetryHandler):
-    """slack_sdk's retry on 500/503 answers. Slack answers those at its edge, before a method
-    runs; the one write whose retry could double up, ``conversations.create``, is made safe by
-    adopting Klaxon's own channel on ``name_taken`` (bot/incidents/war_room.py)."""
+class _CountedServerErrorRetry(_SafeForWrites, _CountsRetries, AsyncServerErrorRetryHandler):
+    """slack_sdk's retry on 500/503 answers. A retried ``conversations.create`` is made safe by
+    adopting Klaxon's own channel on ``name_taken`` (bot/incidents/war_room.py); a post is
+    retried by :meth:`SlackGateway.post_message` instead."""
 
     reason = "server_error"
 
@@ -157,6 +180,26 @@ class BotIdentity:
     bot_id: str | None
 
 
+# Every post carries a key of its own in its message metadata, so that after an ambiguous
+# failure the channel's history tells whether it arrived (see SlackGateway.post_message).
+POST_KEY = "klaxon_post"
+POST_ATTEMPTS = 3
+# How often history is read while a late post may still arrive.
+POST_RETRY_DELAY = 0.5
+# History is read from a little before the first attempt: clocks disagree.
+POST_LOOKBACK_SECONDS = 60.0
+
+
+def _with_post_key(metadata: Mapping[str, Any] | None, key: str) -> dict[str, Any]:
+    if not metadata:
+        return {"event_type": POST_KEY, "event_payload": {POST_KEY: key}}
+    payload = metadata.get("event_payload")
+    return {
+        **metadata,
+        "event_payload": {**(payload if isinstance(payload, Mapping) else {}), POST_KEY: key},
+    }
+
+
 def _retry_after(headers: Any) -> float | None:
     if not isinstance(headers, Mapping):
         return None
@@ -195,8 +238,12 @@ class SlackGateway:
     def client(self) -> AsyncWebClient:
         """The shared client; created on first use so that construction does no I/O."""
         if self._client is None:
-            # One pooled session for every call instead of a new connection per request.
-            self._session = aiohttp.ClientSession()
+            # One pooled session for every call instead of a new connection per request. Its
+            # timeout is the one that counts: slack_sdk applies ``timeout`` only to sessions it
+            # makes itself, so calls on this one could hang for aiohttp's default five minutes.
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._timeout)
+            )
             self._client = AsyncWebClient(
                 token=self._token,
                 base_url=self._base_url,
@@ -352,21 +399,73 @@ class SlackGateway:
         ``metadata`` is Slack's message metadata (``event_type`` and ``event_payload``): it
         travels with the message and comes back from :meth:`message_metadata`.
         """
-        data = await self.call_json(
-            "chat.postMessage",
-            channel=channel,
-            text=text,
-            blocks=list(blocks) or None,
-            metadata=dict(metadata) if metadata else None,
-        )
-        return str(data.get("channel", channel)), str(data["ts"])
+        key = uuid.uuid4().hex
+        marked = _with_post_key(metadata, key)
+        since = time.time() - POST_LOOKBACK_SECONDS
+        for attempt in range(1, POST_ATTEMPTS + 1):
+            try:
+                data = await self.call_json(
+                    "chat.postMessage",
+                    channel=channel,
+                    text=text,
+                    blocks=list(blocks) or None,
+                    metadata=marked,
+                )
+            except SlackUnavailable as exc:
+                # A timeout, a dropped connection or a 5xx: Slack may have posted it anyway,
+                # and after a timeout it may still be posting it. Look for it, for as long as
+                # one more timeout when the answer was late, before posting it again.
+                if not exc.retryable or attempt == POST_ATTEMPTS:
+                    raise
+                patience = self._timeout if exc.error == "TimeoutError" else 0.0
+                found = await self._await_post(channel, key, since, patience)
+                if found is not None:
+                    return found
+                continue
+            return str(data.get("channel", channel)), str(data["ts"])
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _await_post(
+        self, channel: str, key: str, since: float, patience: float
+    ) -> tuple[str, str] | None:
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                found = await self._find_post(channel, key, since)
+            except SlackUnavailable as exc:
+                logger.warning("could not look for a post in %s: %s", channel, exc.error)
+                found = None
+            if found is not None or time.monotonic() >= deadline:
+                return found
+            await asyncio.sleep(POST_RETRY_DELAY)
+
+    async def _find_post(self, channel: str, key: str, since: float) -> tuple[str, str] | None:
+        """``(channel_id, ts)`` of the message posted with ``key``, if it is there."""
+        channel_id: str | None = channel
+        if channel.startswith("#"):
+            info = await self.find_channel(channel[1:])
+            channel_id = info.id if info else None
+        if channel_id is None:
+            return None
+        for ts, metadata in await self._messages_with_metadata(channel_id, oldest=since):
+            payload = metadata.get("event_payload")
+            if isinstance(payload, dict) and payload.get(POST_KEY) == key:
+                logger.info("a post to %s that seemed lost had arrived; not posting again", channel)
+                return channel_id, ts
+        return None
 
     async def message_metadata(
         self, channel_id: str, *, oldest: float, page_size: int = 999
     ) -> list[dict[str, Any]]:
         """The metadata of every message posted in ``channel_id`` since ``oldest`` (a Unix
         time), newest first; messages without metadata are left out."""
-        found: list[dict[str, Any]] = []
+        found = await self._messages_with_metadata(channel_id, oldest=oldest, page_size=page_size)
+        return [metadata for _, metadata in found]
+
+    async def _messages_with_metadata(
+        self, channel_id: str, *, oldest: float, page_size: int = 999
+    ) -> list[tuple[str, dict[str, Any]]]:
+        found: list[tuple[str, dict[str, Any]]] = []
         cursor: str | None = None
         while True:
             data = await self.call(
@@ -380,7 +479,7 @@ class SlackGateway:
             for message in data.get("messages") or []:
                 metadata = message.get("metadata") if isinstance(message, dict) else None
                 if isinstance(metadata, dict):
-                    found.append(metadata)
+                    found.append((str(message.get("ts", "")), metadata))
             cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
             if not data.get("has_more") or not cursor:
                 return found

@@ -51,6 +51,8 @@ DELAY_NOTICE_AFTER = 2.0
 # Slack does not say (it sends Retry-After with every 429).
 RATE_LIMIT_PATIENCE = timedelta(minutes=30)
 RATE_LIMIT_FALLBACK_WAIT = 5.0
+CREATE_FAILURES_TOLERATED = 4
+CREATE_RETRY_DELAY = 0.5
 T = TypeVar("T")
 
 
@@ -106,7 +108,8 @@ async def _create_channel(
 
 
 async def _create_when_allowed(slack: SlackGateway, name: str, *, private: bool) -> tuple[str, str]:
-    """Create the channel, waiting as long as Slack asks while it rate-limits creation.
+    """Create the channel, waiting as long as Slack asks while it rate-limits creation, and
+    trying a few more times when Slack fails.
 
     conversations.create is Tier 2 (about 20 a minute): in an alert storm the channels of the
     later incidents wait minutes, longer than the Web API client's own few retries cover.
@@ -114,13 +117,21 @@ async def _create_when_allowed(slack: SlackGateway, name: str, *, private: bool)
     told would happen.
     """
     deadline = time.monotonic() + RATE_LIMIT_PATIENCE.total_seconds()
+    failures = 0
     while True:
         try:
             return await slack.create_channel(name, private=private)
         except SlackUnavailable as exc:
-            if exc.error != "ratelimited" or time.monotonic() > deadline:
+            if exc.error == "ratelimited" and time.monotonic() < deadline:
+                await asyncio.sleep(exc.retry_after or RATE_LIMIT_FALLBACK_WAIT)
+                continue
+            # Slack failing (5xx, timeouts) after the client's own retries: a few more tries,
+            # spaced out. Safe: had an attempt created the channel, the next one is answered
+            # name_taken, and the channel is adopted (_create_channel).
+            failures += 1
+            if not exc.retryable or failures > CREATE_FAILURES_TOLERATED:
                 raise
-            await asyncio.sleep(exc.retry_after or RATE_LIMIT_FALLBACK_WAIT)
+            await asyncio.sleep(CREATE_RETRY_DELAY * failures)
 
 
 async def _orphan(services: Services, name: str) -> tuple[str, str] | None:

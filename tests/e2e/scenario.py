@@ -99,11 +99,15 @@ async def custom_scenario(
     tmp_path: Path,
     extra_settings: str = "",
     announcements: str = "#incidents",
+    **environment: Any,
 ) -> AsyncIterator[Scenario]:
+    """``environment``: other settings, as the environment would give them."""
     seed(emulator)
     settings_file = tmp_path / "klaxon.toml"
     settings_file.write_text(settings_toml(announcements, extra_settings))
-    settings = bot_settings(emulator, api_url, tmp_path, klaxon_config=str(settings_file))
+    settings = bot_settings(
+        emulator, api_url, tmp_path, klaxon_config=str(settings_file), **environment
+    )
     async with running_bot(settings) as bot:
         yield Scenario(emulator, bot)
 

@@ -90,3 +90,25 @@ async def test_alert_storm_opens_every_war_room_once_and_says_why_some_wait(
         assert any("Slack is slow to create its channel" in note for note in notes)
         assert sum("is ready" in note for note in notes) == 12
         assert len(ws.calls("conversations.create")) > 12  # some really were refused
+
+
+async def test_posts_answered_after_the_client_gave_up_are_not_posted_twice(
+    emulator: SlackEmulator, api_url: str, tmp_path: Path
+) -> None:
+    # Slack answers every post two seconds late, after the bot's one-second timeout; it posts
+    # the message all the same (the emulator, like Slack, finishes a request whose client left).
+    emulator.faults.latency("chat.postMessage", 2.0)
+    async for scenario in custom_scenario(emulator, api_url, tmp_path, slack_api_timeout=1):
+        await scenario.declare("sev2 Slow Slack")
+        [incident] = await scenario.incidents()
+        assert incident.channel_id is not None
+        assert incident.card_ts is not None  # the card's ts, found in the channel's history
+        await asyncio.sleep(2.5)  # any post still in flight lands
+        ws = scenario.ws
+        cards = [m for m in ws.bot_messages(incident.channel_id) if m.ts == incident.card_ts]
+        assert len(cards) == 1
+        assert ws.pins(incident.channel_id) == cards
+        posts = Counter(m.text for m in ws.bot_messages(incident.channel_id))
+        assert max(posts.values()) == 1, posts
+        announced = [m for m in ws.bot_messages("incidents") if "Slow Slack" in m.text]
+        assert len(announced) == 1
