@@ -19,6 +19,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from datetime import timedelta
 
@@ -30,6 +31,7 @@ from bot.incidents.timers import fire_batch
 from bot.incidents.war_room import resume_setup
 from bot.metrics import Metrics
 from bot.services import Services
+from storage.database import is_unavailable
 from storage.repositories import ClaimedTimer
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,8 @@ CLAIM_RENEWAL = 5.0
 CLAIM_BATCH = 200
 # Batches being fired at once; each posts its updates concurrently.
 MAX_FIRING = 8
+# While the database is unreachable, ticks keep trying but say so this often.
+UNAVAILABLE_REPORT_EVERY = 30.0
 
 
 def process_id() -> str:
@@ -81,6 +85,7 @@ class TimerScheduler:
         # Timers claimed and not yet completed: their claims are renewed until then.
         self._holding: set[int] = set()
         self.fired = 0
+        self._quiet_until = 0.0
 
     def start(self) -> None:
         # APScheduler logs every job run and every skipped overlapping run; neither is news.
@@ -134,9 +139,22 @@ class TimerScheduler:
             claimed_total = 0
             while True:
                 now = utcnow()
-                async with self._services.unit_of_work() as work:
-                    claimed = await work.timers.claim_due(self.owner, now, CLAIM_LEASE, CLAIM_BATCH)
-                    await work.commit()
+                try:
+                    async with self._services.unit_of_work() as work:
+                        claimed = await work.timers.claim_due(
+                            self.owner, now, CLAIM_LEASE, CLAIM_BATCH
+                        )
+                        await work.commit()
+                except Exception as exc:
+                    if not is_unavailable(exc):
+                        raise
+                    # Down or restarting: the next tick tries again; say so now and then.
+                    if time.monotonic() >= self._quiet_until:
+                        self._quiet_until = time.monotonic() + UNAVAILABLE_REPORT_EVERY
+                        logger.warning(
+                            "timers wait: the database is unavailable (%s)", type(exc).__name__
+                        )
+                    return claimed_total
                 setups = [t for t in claimed if t.kind is TimerKind.WAR_ROOM]
                 due = [t for t in claimed if t.kind is not TimerKind.WAR_ROOM]
                 for setup in setups:

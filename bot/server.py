@@ -34,7 +34,7 @@ from bot.config import KlaxonConfig
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.request_guard import RequestGuard, Verdict, malformed
 from bot.settings import Settings
-from storage.database import is_reachable
+from storage.database import is_reachable, is_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +104,16 @@ def build_web_app(
         assert direct_events is not None
         try:
             await direct_events.record(body)
-        except Exception:
+        except Exception as exc:
             # A 5xx makes Slack redeliver: nothing is acknowledged that was not stored.
+            if is_unavailable(exc):
+                logger.warning(
+                    "event %s not stored, the database is unavailable (%s); Slack will "
+                    "redeliver it",
+                    body.get("event_id"),
+                    type(exc).__name__,
+                )
+                return web.Response(status=503)
             logger.exception("event %s failed; Slack will redeliver it", body.get("event_id"))
             return web.Response(status=500)
         return web.Response(status=200)

@@ -19,6 +19,7 @@ from bot.errors import UserFacingError
 from bot.services import Services
 from message_templates.errors import error_view
 from message_templates.mrkdwn import escape
+from storage.database import is_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,12 @@ def explain(error: Exception) -> str:
     """What to tell the user about ``error``: its own words if meant for them, else an id."""
     if isinstance(error, UserFacingError):
         return error.mrkdwn or escape(str(error))
+    if is_unavailable(error):
+        logger.warning("a request failed: the database is unavailable (%s)", type(error).__name__)
+        return (
+            "Klaxon's database is not answering right now, so nothing was changed. Try again "
+            "in a minute; if it keeps happening, tell whoever runs Klaxon."
+        )
     error_id = uuid.uuid4().hex[:8]
     logger.error("unhandled error %s", error_id, exc_info=error)
     return (

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, event, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -166,6 +167,33 @@ def write_gate(engine: AsyncEngine) -> WriteGate | None:
     if engine.url.get_backend_name() != "sqlite":
         return None
     return _write_gates.setdefault(engine.sync_engine, WriteGate())
+
+
+# PostgreSQL error classes that mean "not now": 08 connection exceptions, and 57P01-57P03
+# (the server shutting down, crashing or starting up).
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database could not be reached (down, restarting, refusing
+    connections, or a SQLite file locked past the busy timeout) rather than that a statement
+    was wrong. Such failures pass: retry later."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionError | TimeoutError):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        state = getattr(current, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES):
+            return True
+        # SQLite still locked by another process after the busy timeout.
+        if isinstance(current, sqlite3.OperationalError) and "locked" in str(current):
+            return True
+        current = current.__cause__ or getattr(current, "orig", None)
+    return False
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
