@@ -1,4 +1,5 @@
-"""SIGKILL in the middle of a declare: after a restart the war room is finished, once.
+"""SIGKILL in the middle of a declare: after a restart the war room is finished, once; and
+SIGTERM in the middle of one: the war room is finished before the process exits.
 
 The bot runs as a real process. Slowing ``usergroups.users.list`` (expanded alongside
 ``conversations.create``) holds the flow after the channel exists but before it is recorded,
@@ -7,7 +8,9 @@ the worst moment: a naive retry would leave that channel orphaned and open a sec
 
 from __future__ import annotations
 
+import asyncio
 import signal
+import time
 from pathlib import Path
 
 import aiohttp
@@ -64,3 +67,32 @@ async def test_killed_after_the_channel_exists_the_restart_adopts_it_and_finishe
     assert {DECLARER, RESPONDER, SRE_1} <= set(ws.members(rooms[0].id))
     notices = [m for m in ws.bot_messages("incidents") if "Payments down" in m.text]
     assert len(notices) == 1
+
+
+async def test_sigterm_mid_declare_finishes_the_war_room_and_exits_within_ten_seconds(
+    slack: tuple[SlackEmulator, str, aiohttp.ClientSession], tmp_path: Path
+) -> None:
+    emulator, api_url, session = slack
+    ws = emulator.default_workspace
+    emulator.faults.latency("*", 0.4)  # a slow Slack: the war room takes a couple of seconds
+    bot = Bot(emulator, api_url, tmp_path)
+    await bot.start(session)
+    assert bot.process is not None
+    try:
+        body = slash_command_body("declare sev1 Payments down", user_id=DECLARER)
+        async with session.post(
+            f"http://127.0.0.1:{bot.port}/slack/events", data=body.encode(), headers=signed(body)
+        ) as answer:
+            assert answer.status == 200
+        started = time.monotonic()
+        bot.process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(bot.process.wait(), timeout=12)
+        assert time.monotonic() - started < 10
+        assert bot.process.returncode == 0
+    finally:
+        await bot.stop(signal.SIGKILL)
+    [room] = [c for c in ws.channels_by_id.values() if c.name.startswith("inc-")]
+    assert len(ws.pins(room.id)) == 1  # the war room was finished before exiting
+    [row] = await stored(tmp_path)
+    assert row.channel_id == room.id
+    assert row.card_ts is not None
