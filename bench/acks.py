@@ -14,7 +14,8 @@ Phases, the same for both apps, in this order: declares one at a time (one every
 each opens a war room in the background), presses of a war room card's Acknowledge button
 one at a time (one every 20 ms), then ``--concurrency`` connections sending back to back for
 ``--seconds``: presses first, declares last (a flood of war rooms keeps Klaxon busy long
-after). The first press acknowledges the incident; later ones are told it already is.
+after), once the app has stopped calling Slack about the presses. The first press
+acknowledges the incident; later ones are told it already is.
 """
 
 from __future__ import annotations
@@ -224,8 +225,22 @@ async def _measure(
     await _one_at_a_time(url, presses, 2 * paced, 0.02, run.press_one)
     await _back_to_back(url, presses, concurrency, seconds, run.press_many)
     many = await _declares(recorder, ws, capacity)
+    await _quiet(recorder.emulator)
     await _back_to_back(url, many, concurrency, seconds, run.declare_many)
     return run
+
+
+async def _quiet(emulator: SlackEmulator, within: float = 120.0) -> None:
+    """Wait until the app has made no Web API call for a second: each phase starts on a quiet
+    app, not one still answering the flood of the phase before (Klaxon answers every press)."""
+    deadline = time.perf_counter() + within
+    calls = -1
+    while time.perf_counter() < deadline:
+        now = len(emulator.default_workspace.calls())
+        if now == calls:
+            return
+        calls = now
+        await asyncio.sleep(1.0)
 
 
 def _seed(emulator: SlackEmulator) -> Workspace:
