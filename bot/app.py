@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -118,6 +119,7 @@ class Klaxon:
         )
         self.bolt = build_bolt_app(settings, self.gateway, self.services)
         self.scheduler = TimerScheduler(self.services, self.metrics)
+        self._warming: asyncio.Task[None] | None = None
 
     async def open_incidents(self) -> dict[str, int]:
         """Open incidents per configured severity (zero included), for ``/metrics``."""
@@ -142,6 +144,10 @@ class Klaxon:
         await self._check_bot_token()
         await self.scheduler.release_dead_holders()
         self.scheduler.start()
+        user_groups = self.services.user_groups
+        self._warming = asyncio.create_task(
+            user_groups.keep_fresh(user_groups.configured(self.config)), name="user groups"
+        )
 
     async def _check_bot_token(self) -> None:
         try:
@@ -176,6 +182,10 @@ class Klaxon:
             await app_client.close()
 
     async def stop(self, drain_timeout: float) -> None:
+        if self._warming is not None:
+            self._warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._warming
         await self.scheduler.stop()
         cancelled = await self.tasks.drain(drain_timeout)
         if cancelled:

@@ -29,6 +29,33 @@ class UserGroups:
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._lock = asyncio.Lock()
 
+    def configured(self, config: KlaxonConfig) -> frozenset[str]:
+        """Every user group a permission check may need under ``config``."""
+        return frozenset(
+            group
+            for action in GuardedAction
+            for severity in config.severities.values()
+            for group in groups_to_check(config.permissions, action, severity)
+        )
+
+    async def keep_fresh(self, groups: Iterable[str]) -> None:
+        """Read ``groups`` now and again every half ``ttl``, until cancelled, so that a
+        permission check, which runs before its request is answered, never waits on Slack."""
+        wanted = sorted(set(groups))
+        if not wanted:
+            return
+        while True:
+            await asyncio.gather(*(self._refresh(group) for group in wanted))
+            await asyncio.sleep(self._ttl / 2)
+
+    async def _refresh(self, group: str) -> None:
+        try:
+            members = frozenset(await self._slack.usergroup_members(group))
+        except SlackUnavailable as exc:
+            logger.warning("could not read user group %s: %s", group, exc)
+            return
+        self._members[group] = (time.monotonic() + self._ttl, members)
+
     async def members(self, group: str) -> frozenset[str]:
         cached = self._members.get(group)
         if cached is not None and cached[0] > time.monotonic():

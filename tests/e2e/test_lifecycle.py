@@ -298,8 +298,12 @@ async def test_refused_resolve_names_who_may_and_changes_nothing(scenario: Scena
 async def test_admin_user_group_may_resolve_and_close_archives(
     admins_scenario: Scenario,
 ) -> None:
+    # The admins' group is read when the bot starts, not while a resolve waits for its answer.
+    assert admins_scenario.ws.calls("usergroups.users.list")
     incident = await declare(admins_scenario)
+    lookups = len(admins_scenario.ws.calls("usergroups.users.list"))
     assert "You resolved" in await incident.command("resolve Patched", user=SRE_2)
+    assert len(admins_scenario.ws.calls("usergroups.users.list")) == lookups
     early = await incident.command("status closed", user=BYSTANDER)
     assert "Only" in early
     assert "a Klaxon admin (<!subteam^" in early
