@@ -231,15 +231,17 @@ async def _measure(
 
 
 async def _quiet(emulator: SlackEmulator, within: float = 120.0) -> None:
-    """Wait until the app has made no Web API call for a second: each phase starts on a quiet
-    app, not one still answering the flood of the phase before (Klaxon answers every press)."""
+    """Wait until the app has called Slack (Web API or response URLs) for a second: each
+    phase starts on a quiet app, not one still answering the flood of the phase before
+    (Klaxon answers every press through its response URL)."""
+    ws = emulator.default_workspace
     deadline = time.perf_counter() + within
-    calls = -1
+    seen = -1
     while time.perf_counter() < deadline:
-        now = len(emulator.default_workspace.calls())
-        if now == calls:
+        now = len(ws.calls()) + len(ws.response_url_posts)
+        if now == seen:
             return
-        calls = now
+        seen = now
         await asyncio.sleep(1.0)
 
 

@@ -19,6 +19,9 @@ from storage.unit_of_work import UnitOfWorkFactory
 # Eight setups of ~10 Slack calls each outrun Slack's own Tier 2 limit on conversations.create
 # (about 20 a minute) many times over, and leave the event loop to the requests.
 WAR_ROOMS_AT_ONCE = 8
+# A storm of presses waits its turn in memory instead of taking every pooled database
+# connection: with thousands in flight, a declare waited five seconds behind them for one.
+PRESSES_AT_ONCE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,4 +44,8 @@ class Services:
     # War rooms being opened at once by this process (bot.incidents.war_room).
     war_room_slots: asyncio.Semaphore = field(
         default_factory=lambda: asyncio.Semaphore(WAR_ROOMS_AT_ONCE)
+    )
+    # Card presses being carried out at once (handlers.card_actions), acknowledged already.
+    press_slots: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(PRESSES_AT_ONCE)
     )

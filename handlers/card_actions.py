@@ -104,7 +104,8 @@ async def _on_action(services: Services, press: BlockActions, action: Action) ->
 
 async def _press(services: Services, press: BlockActions, action: Action) -> None:
     try:
-        note = await _on_action(services, press, action)
+        async with services.press_slots:
+            note = await _on_action(services, press, action)
     except Exception as exc:  # the press was acknowledged already: answer like Bolt's handler
         note = explain(exc)
     if note:
