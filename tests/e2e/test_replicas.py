@@ -39,7 +39,7 @@ pytestmark = pytest.mark.postgres
 
 INCIDENTS = 200
 CADENCE = 3
-RUN = 60.0
+RUN = 50.0
 PAGERS = {
     "oncall": "U0PAGER001",
     "secondary": "U0PAGER002",
