@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bench.common import SIGNING_SECRET, free_port, percentile, process
+from bench.common import SIGNING_SECRET, free_port, klaxon_env, percentile, process
 from slack_emulator import SlackEmulator
 from slack_emulator.client import BotResponse, SlackClient
 from slack_emulator.signing import signed_headers
@@ -280,15 +280,7 @@ async def run(paced: int, concurrency: int, seconds: float, capacity: int = 25_0
     async with emulator.run() as server, aiohttp.ClientSession() as session:
         with tempfile.TemporaryDirectory() as folder:
             port = free_port()
-            env = {
-                "SLACK_BOT_TOKEN": ws.bot_token,
-                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": server.api_url,
-                "DATABASE_URL": f"sqlite+aiosqlite:///{folder}/bench.db",
-                "PORT": str(port),
-                "KLAXON_HOST": "127.0.0.1",
-                "KLAXON_LOG_LEVEL": "WARNING",
-            }
+            env = klaxon_env(ws.bot_token, server.api_url, f"{folder}/bench.db", port)
             async with process(["-m", "bot"], env, port, session) as bot_url:
                 klaxon = await measure(bot_url + "/slack/events")
         # Second, so that its presses carry a real incident card, as Klaxon's did.

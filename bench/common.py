@@ -22,6 +22,20 @@ SIGNING_SECRET = "bench-signing-secret-7d2e"
 REPO = Path(__file__).resolve().parents[1]
 
 
+def klaxon_env(bot_token: str, api_url: str, database: str, port: int) -> dict[str, str]:
+    """The environment of a Klaxon process under benchmark: the emulator as Slack, a SQLite
+    file (``database``, a path), loopback only, and quiet logs."""
+    return {
+        "SLACK_BOT_TOKEN": bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": api_url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "PORT": str(port),
+        "KLAXON_HOST": "127.0.0.1",
+        "KLAXON_LOG_LEVEL": "WARNING",
+    }
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

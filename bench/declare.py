@@ -25,6 +25,7 @@ import aiohttp
 from bench.common import (
     SIGNING_SECRET,
     free_port,
+    klaxon_env,
     post_signed,
     process,
     slash_body,
@@ -69,15 +70,7 @@ async def run(ready: int, latency: float) -> Results:
         emulator.faults.latency("*", latency)
         port = free_port()
         with tempfile.TemporaryDirectory() as folder:
-            env = {
-                "SLACK_BOT_TOKEN": ws.bot_token,
-                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": server.api_url,
-                "DATABASE_URL": f"sqlite+aiosqlite:///{folder}/bench.db",
-                "PORT": str(port),
-                "KLAXON_HOST": "127.0.0.1",
-                "KLAXON_LOG_LEVEL": "WARNING",
-            }
+            env = klaxon_env(ws.bot_token, server.api_url, f"{folder}/bench.db", port)
             async with process(["-m", "bot"], env, port, session) as bot:
                 url = bot + "/slack/events"
                 samples = []

@@ -26,7 +26,15 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.common import SIGNING_SECRET, Child, child_process, free_port, percentile, slash_body
+from bench.common import (
+    SIGNING_SECRET,
+    Child,
+    child_process,
+    free_port,
+    klaxon_env,
+    percentile,
+    slash_body,
+)
 from slack_emulator import SlackEmulator
 from slack_emulator.events import build_envelope
 from slack_emulator.signing import signed_headers
@@ -193,15 +201,7 @@ async def run(duration: float, concurrency: int, redeliver: float, rooms: int) -
         with tempfile.TemporaryDirectory() as folder:
             database = Path(folder) / "bench.db"
             port = free_port()
-            env = {
-                "SLACK_BOT_TOKEN": ws.bot_token,
-                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": server.api_url,
-                "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-                "PORT": str(port),
-                "KLAXON_HOST": "127.0.0.1",
-                "KLAXON_LOG_LEVEL": "WARNING",
-            }
+            env = klaxon_env(ws.bot_token, server.api_url, str(database), port)
             async with child_process(["-m", "bot"], env, port, session) as bot:
                 url = bot.base_url + "/slack/events"
                 channels = await _declare_war_rooms(emulator, session, url, rooms)

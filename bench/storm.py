@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from bench.common import SIGNING_SECRET, free_port, percentile, process
+from bench.common import SIGNING_SECRET, free_port, klaxon_env, percentile, process
 from slack_emulator import SlackEmulator
 from slack_emulator.client import SlackClient
 from slack_emulator.faults import TIER_2, RateLimit
@@ -82,15 +82,7 @@ async def run(declares: int, within: float, compress: float) -> Results:
     async with emulator.run() as server, aiohttp.ClientSession() as session:
         with tempfile.TemporaryDirectory() as folder:
             port = free_port()
-            env = {
-                "SLACK_BOT_TOKEN": ws.bot_token,
-                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": server.api_url,
-                "DATABASE_URL": f"sqlite+aiosqlite:///{folder}/bench.db",
-                "PORT": str(port),
-                "KLAXON_HOST": "127.0.0.1",
-                "KLAXON_LOG_LEVEL": "WARNING",
-            }
+            env = klaxon_env(ws.bot_token, server.api_url, f"{folder}/bench.db", port)
             async with process(["-m", "bot"], env, port, session) as bot_url:
                 slack = SlackClient(emulator, bot_url + "/slack/events")
                 ready_at: dict[str, float] = {}
