@@ -32,14 +32,22 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bench.common import SIGNING_SECRET, free_port, klaxon_env, percentile, process
+from bench.common import (
+    BENCH_USER,
+    SIGNING_SECRET,
+    free_port,
+    klaxon_env,
+    percentile,
+    process,
+    seed_workspace,
+)
 from slack_emulator import SlackEmulator
 from slack_emulator.client import BotResponse, SlackClient
 from slack_emulator.signing import signed_headers
 from slack_emulator.state import Message
 from slack_emulator.workspace import Workspace
 
-DECLARER = "U0BENCH001"
+DECLARER = BENCH_USER
 WARM_UP = 20
 
 
@@ -246,14 +254,6 @@ async def _quiet(emulator: SlackEmulator, within: float = 120.0) -> None:
         await asyncio.sleep(1.0)
 
 
-def _seed(emulator: SlackEmulator) -> Workspace:
-    ws = emulator.default_workspace
-    ws.add_user("bench", user_id=DECLARER)
-    ws.create_channel("general", bot_is_member=True, members=[DECLARER])
-    ws.create_channel("incidents", bot_is_member=True)
-    return ws
-
-
 def _a_card(ws: Workspace) -> Message:
     """The pinned card of the first war room Klaxon opened."""
     for room in ws.channels:
@@ -265,7 +265,7 @@ def _a_card(ws: Workspace) -> Message:
 
 async def run(paced: int, concurrency: int, seconds: float, capacity: int = 25_000) -> Results:
     emulator = SlackEmulator(signing_secret=SIGNING_SECRET)
-    ws = _seed(emulator)
+    ws = seed_workspace(emulator)
     recorder = _Recorder(emulator)
     measure = functools.partial(
         _measure,

@@ -16,10 +16,25 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from slack_emulator import SlackEmulator
 from slack_emulator.signing import signed_headers
+from slack_emulator.workspace import Workspace
 
 SIGNING_SECRET = "bench-signing-secret-7d2e"
 REPO = Path(__file__).resolve().parents[1]
+
+
+# The one user every benchmark acts as.
+BENCH_USER = "U0BENCH001"
+
+
+def seed_workspace(emulator: SlackEmulator) -> Workspace:
+    """The benchmark user, #general (where commands are run) and #incidents (announcements)."""
+    ws = emulator.default_workspace
+    ws.add_user("bench", user_id=BENCH_USER)
+    ws.create_channel("general", bot_is_member=True, members=[BENCH_USER])
+    ws.create_channel("incidents", bot_is_member=True)
+    return ws
 
 
 def klaxon_env(bot_token: str, api_url: str, database: str, port: int) -> dict[str, str]:

@@ -23,18 +23,20 @@ from datetime import UTC, datetime
 import aiohttp
 
 from bench.common import (
+    BENCH_USER,
     SIGNING_SECRET,
     free_port,
     klaxon_env,
     post_signed,
     process,
+    seed_workspace,
     slash_body,
     summary_ms,
 )
 from slack_emulator import SlackEmulator
 from slack_emulator.workspace import Workspace
 
-DECLARER = "U0BENCH001"
+DECLARER = BENCH_USER
 _PUBLIC_ID = re.compile(r"INC-(\d{8})-(\d{3,})")
 
 
@@ -42,14 +44,6 @@ _PUBLIC_ID = re.compile(r"INC-(\d{8})-(\d{3,})")
 class Results:
     ready: list[float]
     latency: float
-
-
-def _seed(emulator: SlackEmulator) -> Workspace:
-    ws = emulator.default_workspace
-    ws.add_user("bench", user_id=DECLARER)
-    ws.create_channel("general", bot_is_member=True, members=[DECLARER])
-    ws.create_channel("incidents", bot_is_member=True)
-    return ws
 
 
 def _war_room_ready(ws: Workspace, day: str, number: str) -> bool:
@@ -64,7 +58,7 @@ def _war_room_ready(ws: Workspace, day: str, number: str) -> bool:
 
 async def run(ready: int, latency: float) -> Results:
     emulator = SlackEmulator(signing_secret=SIGNING_SECRET)
-    ws = _seed(emulator)
+    ws = seed_workspace(emulator)
     general = ws.get_channel("general").id
     async with emulator.run() as server, aiohttp.ClientSession() as session:
         emulator.faults.latency("*", latency)

@@ -27,12 +27,14 @@ from pathlib import Path
 import aiohttp
 
 from bench.common import (
+    BENCH_USER,
     SIGNING_SECRET,
     Child,
     child_process,
     free_port,
     klaxon_env,
     percentile,
+    seed_workspace,
     slash_body,
 )
 from slack_emulator import SlackEmulator
@@ -40,7 +42,7 @@ from slack_emulator.events import build_envelope
 from slack_emulator.signing import signed_headers
 from slack_emulator.workspace import Workspace
 
-RESPONDER = "U0BENCH001"
+RESPONDER = BENCH_USER
 
 
 @dataclass
@@ -147,14 +149,6 @@ async def drive(
     run.cpu_seconds = server.cpu_seconds() - cpu_before
 
 
-def _seed(emulator: SlackEmulator) -> Workspace:
-    ws = emulator.default_workspace
-    ws.add_user("bench", user_id=RESPONDER)
-    ws.create_channel("general", bot_is_member=True, members=[RESPONDER])
-    ws.create_channel("incidents", bot_is_member=True)
-    return ws
-
-
 async def _declare_war_rooms(
     emulator: SlackEmulator, session: aiohttp.ClientSession, url: str, rooms: int
 ) -> list[str]:
@@ -194,7 +188,7 @@ class Results:
 
 async def run(duration: float, concurrency: int, redeliver: float, rooms: int) -> Results:
     emulator = SlackEmulator(signing_secret=SIGNING_SECRET)
-    ws = _seed(emulator)
+    ws = seed_workspace(emulator)
     every_nth = round(1 / redeliver) if redeliver > 0 else 0
     connector = aiohttp.TCPConnector(limit=concurrency + 4)
     async with emulator.run() as server, aiohttp.ClientSession(connector=connector) as session:

@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from slack_emulator import SlackEmulator
 from storage.database import create_engine
 from storage.models import IncidentRow
-from tests.e2e.harness import SIGNING_SECRET, free_port, wait_until_healthy
+from tests.e2e.harness import (
+    SIGNING_SECRET,
+    free_port,
+    signed,
+    slash_command_body,
+    wait_until_healthy,
+)
 from tests.e2e.scenario import seed, settings_toml
 
 REPO = Path(__file__).parents[2]
@@ -50,6 +56,14 @@ class Bot:
             stderr=asyncio.subprocess.DEVNULL,
         )
         await wait_until_healthy(session, f"http://127.0.0.1:{self.port}")
+
+    async def declare(self, session: aiohttp.ClientSession, text: str, user: str) -> None:
+        """``/incident declare <text>`` as ``user``, signed as Slack signs; asserts the 200."""
+        body = slash_command_body(f"declare {text}", user_id=user)
+        async with session.post(
+            f"http://127.0.0.1:{self.port}/slack/events", data=body.encode(), headers=signed(body)
+        ) as answer:
+            assert answer.status == 200
 
     async def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
         if self.process is not None and self.process.returncode is None:

@@ -17,7 +17,6 @@ import aiohttp
 
 from slack_emulator import SlackEmulator
 from tests.e2e.bot_process import Bot, slack, stored
-from tests.e2e.harness import signed, slash_command_body
 from tests.e2e.scenario import DECLARER, RESPONDER, SRE_1
 
 __all__ = ["slack"]  # the fixture, shared with the other crash tests
@@ -32,11 +31,7 @@ async def test_killed_after_the_channel_exists_the_restart_adopts_it_and_finishe
     bot = Bot(emulator, api_url, tmp_path)
     await bot.start(session)
     try:
-        body = slash_command_body("declare sev1 Payments down", user_id=DECLARER)
-        async with session.post(
-            f"http://127.0.0.1:{bot.port}/slack/events", data=body.encode(), headers=signed(body)
-        ) as answer:
-            assert answer.status == 200
+        await bot.declare(session, "sev1 Payments down", DECLARER)
         await emulator.wait_until(
             lambda: any(c.name.startswith("inc-") for c in ws.channels_by_id.values()),
             within=10,
@@ -79,11 +74,7 @@ async def test_sigterm_mid_declare_finishes_the_war_room_and_exits_within_ten_se
     await bot.start(session)
     assert bot.process is not None
     try:
-        body = slash_command_body("declare sev1 Payments down", user_id=DECLARER)
-        async with session.post(
-            f"http://127.0.0.1:{bot.port}/slack/events", data=body.encode(), headers=signed(body)
-        ) as answer:
-            assert answer.status == 200
+        await bot.declare(session, "sev1 Payments down", DECLARER)
         started = time.monotonic()
         bot.process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(bot.process.wait(), timeout=12)

@@ -22,7 +22,6 @@ from slack_emulator.web_api.chat import message_event
 from storage.database import create_engine
 from storage.models import IncidentRow, TimelineEntryRow
 from tests.e2e.bot_process import Bot, slack
-from tests.e2e.harness import signed, slash_command_body
 from tests.e2e.scenario import DECLARER, RESPONDER
 
 __all__ = ["slack"]
@@ -57,9 +56,7 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_event_and_redelivery_fill
     await bot.start(session)
     url = f"http://127.0.0.1:{bot.port}/slack/events"
     try:
-        body = slash_command_body("declare sev2 Search is slow", user_id=DECLARER)
-        async with session.post(url, data=body.encode(), headers=signed(body)) as answer:
-            assert answer.status == 200
+        await bot.declare(session, "sev2 Search is slow", DECLARER)
         await emulator.wait_until(
             lambda: any(ws.pins(c.id) for c in ws.channels if c.name.startswith("inc-")),
             within=10,
