@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.app import Klaxon
 from bot.config import load_config
@@ -20,6 +21,7 @@ from bot.server import EVENTS_PATH, serve
 from bot.settings import Settings, load_settings
 from slack_emulator import SlackEmulator
 from slack_emulator.signing import signed_headers
+from storage.database import WRITE_OPTION
 
 SIGNING_SECRET = "e2e-signing-secret-5f1c0a9b"
 
@@ -116,6 +118,17 @@ async def running_bot(settings: Settings) -> AsyncIterator[RunningBot]:
         finally:
             stop.set()
             await asyncio.wait_for(serving, timeout=15)
+
+
+@contextlib.asynccontextmanager
+async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A transaction of the test's own beside the running bot. On SQLite it takes the write
+    lock at BEGIN (and waits for it): a deferred one that reads first fails at once when the
+    bot commits in between, which made tests that rewrite rows flaky."""
+    async with engine.connect() as connection:
+        immediate = await connection.execution_options(**{WRITE_OPTION: True})
+        async with immediate.begin():
+            yield immediate
 
 
 async def wait_until_healthy(

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from bot.domain.incident import TimelineKind
 from slack_emulator import SlackEmulator
 from storage.models import ActionItemRow, IncidentRow
+from tests.e2e.harness import writing
 from tests.e2e.timeline_scenario import DECLARER, RESPONDER, WarRoom, open_war_room
 
 
@@ -120,7 +121,7 @@ async def test_stats_give_mtta_and_mttr_per_severity_over_the_period(room: WarRo
         "Old outage": (40, 1, 5),
         "Billing lag": (0, None, None),
     }
-    async with room.bot.klaxon.engine.begin() as connection:
+    async with writing(room.bot.klaxon.engine) as connection:
         rows = (await connection.execute(select(IncidentRow.id, IncidentRow.title))).all()
         for incident_id, title in rows:
             days_ago, ack, resolve = known[title]

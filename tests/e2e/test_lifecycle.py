@@ -18,6 +18,7 @@ from bot.ids import ActionId, BlockId
 from slack_emulator import SlackEmulator
 from slack_emulator.state import Message as SlackMessage
 from storage.models import IncidentRoleRow, IncidentRow, TimelineEntryRow
+from tests.e2e.harness import writing
 from tests.e2e.scenario import (
     DECLARER,
     RESPONDER,
@@ -262,7 +263,7 @@ async def test_acknowledge_after_resolve_on_a_stale_card_says_so(scenario: Scena
 async def test_press_on_a_card_of_an_unknown_incident_is_answered(scenario: Scenario) -> None:
     incident = await declare(scenario)
     card = copy.deepcopy(incident.card)
-    async with scenario.bot.klaxon.engine.begin() as connection:
+    async with writing(scenario.bot.klaxon.engine) as connection:
         await connection.execute(delete(IncidentRow).where(IncidentRow.id == incident.id))
     await incident.press("Acknowledge", RESPONDER, source=card)
     assert "no record of" in last_note(scenario, RESPONDER)

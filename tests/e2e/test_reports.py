@@ -15,6 +15,7 @@ from sqlalchemy import update
 from bot.__main__ import main
 from slack_emulator import SlackEmulator, UploadedFile
 from storage.models import IncidentRow
+from tests.e2e.harness import writing
 from tests.e2e.timeline_scenario import DECLARER, RESPONDER, WarRoom, open_war_room
 
 
@@ -88,7 +89,7 @@ async def test_postmortem_regenerates_the_report_with_the_stored_durations(
     await command(room, "ack", user=RESPONDER)
     await command(room, "resolve Rolled back")
     # Known times: acknowledged 12 minutes and resolved 1h30m after it was declared.
-    async with room.bot.klaxon.engine.begin() as connection:
+    async with writing(room.bot.klaxon.engine) as connection:
         declared = (await room.entries())[0].occurred_at
         await connection.execute(
             update(IncidentRow)

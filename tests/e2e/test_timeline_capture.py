@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from bot.domain.incident import TimelineKind
 from slack_emulator import SlackClient, SlackEmulator
-from tests.e2e.harness import bot_settings, running_bot
+from tests.e2e.harness import bot_settings, running_bot, writing
 from tests.e2e.timeline_scenario import (
     BYSTANDER,
     DECLARER,
@@ -262,13 +262,13 @@ async def test_malformed_events_are_acknowledged_and_ignored(
 
 async def test_a_failed_write_answers_5xx_and_slacks_redelivery_stores_it(room: WarRoom) -> None:
     engine = room.bot.klaxon.engine
-    async with engine.begin() as connection:
+    async with writing(engine) as connection:
         await connection.execute(text("ALTER TABLE timeline_entries RENAME TO timeline_away"))
     message = await room.post("is anyone looking at the queue?")
     [delivery] = [d for d in room.emulator.deliveries if d.event.get("ts") == message.ts]
     assert {attempt.status for attempt in delivery.attempts} == {500}
     assert len(delivery.attempts) == 4  # Slack's first try and its three retries
-    async with engine.begin() as connection:
+    async with writing(engine) as connection:
         await connection.execute(text("ALTER TABLE timeline_away RENAME TO timeline_entries"))
     assert (await room.emulator.redeliver(delivery.event_id)).status == 200
     assert (await room.message_entry(message.ts)).text == "is anyone looking at the queue?"

@@ -16,6 +16,7 @@ from bot.__main__ import main
 from bot.domain.incident import TimelineKind
 from bot.ids import BlockId, CallbackId
 from slack_emulator import SlackEmulator
+from tests.e2e.harness import writing
 from tests.e2e.timeline_scenario import BYSTANDER, DECLARER, RESPONDER, WarRoom, open_war_room
 
 
@@ -174,7 +175,7 @@ async def test_shortcut_for_an_incident_closed_meanwhile_says_so_on_the_form(
 ) -> None:
     await add_via_shortcut(room, "support", "customer: card payments fail")
     [form] = room.ws.open_views(RESPONDER)
-    async with room.bot.klaxon.engine.begin() as connection:
+    async with writing(room.bot.klaxon.engine) as connection:
         await connection.execute(text("UPDATE incidents SET status = 'resolved'"))
     answer = await room.slack.submit_view(
         form, values={BlockId.TIMELINE_INCIDENT.value: str(room.incident_id)}
