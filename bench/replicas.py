@@ -16,27 +16,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import sys
 import tempfile
 import time
-import uuid
-from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench.common import REPO, SIGNING_SECRET, free_port, summary_ms, wait_healthy
-from bench.timers import _schedule, _seed, _settings
-from bot.domain.incident import TimelineKind
+from bench.timers import _schedule, _seed, _settings, fired_updates
 from slack_emulator import SlackEmulator
 from storage.database import create_engine
-from storage.models import TimelineEntryRow
+from tests.databases import fresh_postgres_database
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
@@ -54,22 +49,6 @@ async def _reachable(url: str) -> str | None:
     return None
 
 
-@contextlib.asynccontextmanager
-async def _database(server_url: str) -> AsyncIterator[str]:
-    name = f"klaxon_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as connection:
-                await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
-
-
 async def _run_once(
     server_url: str, replicas: int, incidents: int, cadence: int, duration: int
 ) -> dict[str, float]:
@@ -77,7 +56,7 @@ async def _run_once(
     settings_file = folder / "klaxon.toml"
     settings_file.write_text(_settings(cadence))
     emulator = SlackEmulator(signing_secret=SIGNING_SECRET)
-    async with _database(server_url) as url:
+    async with fresh_postgres_database(server_url) as url:
         ids = await _seed(url, emulator, incidents)
         async with emulator.run() as server, aiohttp.ClientSession() as session:
             children = []
@@ -113,37 +92,16 @@ async def _run_once(
                     child.terminate()
                 for child in children:
                     await asyncio.wait_for(child.wait(), timeout=20)
-        engine = create_engine(url)
-        try:
-            async with engine.connect() as connection:
-                rows = (
-                    await connection.execute(
-                        select(TimelineEntryRow.occurred_at, TimelineEntryRow.details).where(
-                            TimelineEntryRow.kind == TimelineKind.STATUS_UPDATE.value
-                        )
-                    )
-                ).all()
-        finally:
-            await engine.dispose()
-    lateness = [
-        (fired - datetime.fromisoformat(details["due_at"])).total_seconds()
-        for fired, details in rows
-    ]
-    ws = emulator.default_workspace
-    posts = Counter(
-        (room.id, message.text)
-        for room in ws.channels_by_id.values()
-        if room.name.startswith("inc-bench-")
-        for message in ws.bot_messages(room.id)
-    )
+        fired = await fired_updates(url, emulator)  # before the database is dropped
+    lateness = fired.lateness
     late = summary_ms(lateness) if lateness else {"p50": float("nan"), "p99": float("nan")}
     return {
-        "fired": len(rows),
-        "per_second": len(rows) / duration,
+        "fired": len(lateness),
+        "per_second": len(lateness) / duration,
         "p50": late["p50"],
         "p99": late["p99"],
         "max": max(lateness, default=float("nan")) * 1000,
-        "twice": sum(1 for count in posts.values() if count > 1),
+        "twice": fired.posted_twice,
     }
 
 

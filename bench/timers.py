@@ -152,16 +152,41 @@ async def run(incidents: int, cadence: int, duration: int, *, quiet: bool = Fals
         finally:
             child.terminate()
             await asyncio.wait_for(child.wait(), timeout=20)
+    fired = await fired_updates(url, emulator)
+    return Results(
+        incidents,
+        cadence,
+        duration,
+        len(fired.lateness),
+        fired.lateness,
+        fired.posted,
+        fired.posted_twice,
+        peak_rss,
+    )
+
+
+@dataclass(frozen=True)
+class Fired:
+    lateness: list[float]  # seconds from due to fired, one per scheduled update recorded
+    posted: int  # war-room posts Slack received
+    posted_twice: int  # of them, posted more than once
+
+
+async def fired_updates(url: str, emulator: SlackEmulator) -> Fired:
+    """What the bots fired: each scheduled update's lateness (from its timeline entry), and
+    the war-room posts the emulator received, duplicates counted."""
     engine = create_engine(url)
-    async with engine.connect() as connection:
-        rows = (
-            await connection.execute(
-                select(TimelineEntryRow.occurred_at, TimelineEntryRow.details).where(
-                    TimelineEntryRow.kind == TimelineKind.STATUS_UPDATE.value
+    try:
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    select(TimelineEntryRow.occurred_at, TimelineEntryRow.details).where(
+                        TimelineEntryRow.kind == TimelineKind.STATUS_UPDATE.value
+                    )
                 )
-            )
-        ).all()
-    await engine.dispose()
+            ).all()
+    finally:
+        await engine.dispose()
     lateness = [
         (fired - datetime.fromisoformat(details["due_at"])).total_seconds()
         for fired, details in rows
@@ -174,9 +199,7 @@ async def run(incidents: int, cadence: int, duration: int, *, quiet: bool = Fals
         for message in ws.bot_messages(room.id)
     )
     twice = sum(1 for count in posts.values() if count > 1)
-    return Results(
-        incidents, cadence, duration, len(rows), lateness, sum(posts.values()), twice, peak_rss
-    )
+    return Fired(lateness, sum(posts.values()), twice)
 
 
 def report(results: Results) -> str:

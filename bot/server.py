@@ -17,7 +17,7 @@ import json
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,10 +147,11 @@ def build_web_app(
         try:
             # Slack sends UTF-8; anything else no longer matches its signature, which Bolt
             # then refuses, instead of a decoding error becoming a 500.
+            headers: dict[str, str | Sequence[str]] = dict(request.headers)
             bolt_request = AsyncBoltRequest(
                 body=raw.decode("utf-8", errors="replace"),
                 query=request.query_string,
-                headers=request.headers,  # type: ignore[arg-type]
+                headers=headers,
             )
             if isinstance(bolt_request.body, Mapping):
                 kind = request_kind(bolt_request.body)

@@ -47,7 +47,7 @@ class TcpProxy:
             writer.transport.abort()
             return
         for end in (writer, upstream_writer):
-            self._transports.add(end.transport)  # type: ignore[arg-type]
+            self._transports.add(end.transport)
         for source, sink in ((reader, upstream_writer), (upstream_reader, writer)):
             pipe = asyncio.create_task(_pipe(source, sink))
             self._pipes.add(pipe)

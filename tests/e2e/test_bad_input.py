@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +49,9 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Scena
 
 
 @pytest.fixture
-def logs() -> AsyncIterator[LogRecorder]:
+def logs() -> Iterator[LogRecorder]:
     with recording_logs() as recorder:
-        yield recorder  # type: ignore[misc]
+        yield recorder
 
 
 def war_room(scenario: Scenario) -> str:

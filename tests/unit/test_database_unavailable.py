@@ -15,8 +15,8 @@ class _PostgresError(Exception):
         self.sqlstate = sqlstate
 
 
-def _wrapped(orig: BaseException, kind: type[DBAPIError] = DBAPIError) -> DBAPIError:
-    return kind("SELECT 1", {}, orig)  # type: ignore[arg-type]
+def _wrapped(orig: Exception, kind: type[DBAPIError] = DBAPIError) -> DBAPIError:
+    return kind("SELECT 1", {}, orig)
 
 
 def test_refused_and_dropped_connections_are_unavailability() -> None:
