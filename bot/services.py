@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from bot.config import KlaxonConfig
 from bot.incidents.home_viewers import HomeViewers
 from bot.incidents.projection import Projections
+from bot.incidents.service import Declarations
 from bot.incidents.user_groups import UserGroups
 from bot.slack_gateway import SlackGateway
 from bot.tasks import BackgroundTasks
 from bot.timeline.capture import TimelineCapture
 from message_templates.catalog import Templates
-from storage.batch_writer import BatchWriter
 from storage.unit_of_work import UnitOfWorkFactory
 
 # Eight setups of ~10 Slack calls each outrun Slack's own Tier 2 limit on conversations.create
@@ -36,9 +36,8 @@ class Services:
     # Names this process in timer claims; unique per start.
     process_id: str
     timeline: TimelineCapture
-    # The one writer thread of a SQLite file (or PostgreSQL's run_sync): for the transactions
-    # that run before Slack gets its answer.
-    writer: BatchWriter
+    # Declarations, stored before Slack gets its answer (on the batch writer).
+    declarations: Declarations
     # Users whose App Home this process published, refreshed when incidents change.
     home_viewers: HomeViewers = field(default_factory=HomeViewers)
     # War rooms being opened at once by this process (bot.incidents.war_room).

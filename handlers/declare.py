@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 async def _declare(services: Services, declaration: Declaration, requester: Requester) -> Message:
     """Store first, so the ack can name the incident; the war room follows in the background."""
     declared = await service.declare(
-        services.writer,
+        services.declarations,
         declaration,
         declared_by=requester.user_id,
         now=utcnow(),

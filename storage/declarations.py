@@ -1,13 +1,15 @@
-"""Storing a declaration: the one transaction that runs before the declarer hears back.
+"""Storing declarations: the transaction that runs before the declarer hears back.
 
 ``/incident declare`` answers with the incident's id, so the incident is stored before the
 ack. Through the unit of work that transaction was some 24 trips between the event loop and
 aiosqlite's thread (8.6 ms p50 on an idle machine); as one synchronous function on the batch
-writer's thread (:mod:`storage.batch_writer`) it is a single trip.
+writer's thread (:mod:`storage.batch_writer`) it is a single trip. Declarations that arrive
+together share one transaction (:mod:`bot.group_commit`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -38,30 +40,40 @@ class Declared:
     declared_from: str | None
 
 
-def store_declaration(
-    connection: Connection,
-    declaration: Declaration,
-    *,
-    declared_by: str,
-    now: datetime,
-    from_channel: str | None,
-    entry_text: str,
-    holder: str,
-    setup_lease: timedelta,
-) -> Declared:
-    """The incident, its DECLARED entry (``entry_text``, mrkdwn) and its war room's setup,
-    held by ``holder``."""
+@dataclass(frozen=True)
+class PendingDeclaration:
+    declaration: Declaration
+    declared_by: str
+    now: datetime
+    # The channel it was declared in, to name the incident whose war room that is.
+    from_channel: str | None
+    # The DECLARED timeline entry, mrkdwn.
+    entry_text: str
+    # Holds the war room's setup for ``setup_lease``.
+    holder: str
+    setup_lease: timedelta
+
+
+def store_declarations(
+    connection: Connection, pending: Sequence[PendingDeclaration]
+) -> list[Declared]:
+    """Each incident, its DECLARED entry and its war room's setup, in ``pending``'s order."""
+    return [_store(connection, one) for one in pending]
+
+
+def _store(connection: Connection, pending: PendingDeclaration) -> Declared:
     declared_from = None
-    if from_channel:
-        row = connection.execute(_IN_CHANNEL, {"channel_id": from_channel}).first()
+    if pending.from_channel:
+        row = connection.execute(_IN_CHANNEL, {"channel_id": pending.from_channel}).first()
         declared_from = format_public_id(row.declared_on, row.number) if row else None
+    declaration, now = pending.declaration, pending.now
     incident = insert_incident(
         connection,
         title=declaration.title,
         severity=declaration.severity,
         description=declaration.description,
         service=declaration.service,
-        declared_by=declared_by,
+        declared_by=pending.declared_by,
         declared_at=now,
     )
     dialect = connection.dialect.name
@@ -69,11 +81,13 @@ def store_declaration(
         incident.id,
         TimelineKind.DECLARED,
         occurred_at=now,
-        actor=declared_by,
-        text=entry_text,
+        actor=pending.declared_by,
+        text=pending.entry_text,
         is_key=True,
         dedup_key="declared",
     )
     connection.execute(ignoring_duplicates(dialect, TimelineEntryRow), entry)
-    hold_timer(connection, incident.id, TimerKind.WAR_ROOM, holder, now, setup_lease)
+    hold_timer(
+        connection, incident.id, TimerKind.WAR_ROOM, pending.holder, now, pending.setup_lease
+    )
     return Declared(incident, declared_from)

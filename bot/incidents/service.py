@@ -11,17 +11,37 @@ from bot.config import Severity
 from bot.domain.declaration import Declaration
 from bot.domain.incident import Incident, TimelineKind
 from bot.domain.schedule import TimerKind, escalation_from, updates_from
+from bot.group_commit import GroupCommit
+from bot.tasks import BackgroundTasks
 from message_templates.mrkdwn import escape
 from storage.batch_writer import BatchWriter
-from storage.declarations import Declared, store_declaration
+from storage.declarations import Declared, PendingDeclaration, store_declarations
 from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 # How long a war room's setup stays with the process that started it without a renewal.
 SETUP_LEASE = timedelta(seconds=60)
 
 
+class Declarations:
+    """Stores declarations before their ack, on the batch writer: declarations that arrive
+    together (an alert storm) share one transaction instead of queueing for the writer one
+    by one."""
+
+    def __init__(self, writer: BatchWriter, tasks: BackgroundTasks) -> None:
+        self._writer = writer
+        self._commits: GroupCommit[PendingDeclaration, Declared] = GroupCommit(
+            self._write, tasks, name="declare"
+        )
+
+    async def store(self, pending: PendingDeclaration) -> Declared:
+        return await self._commits.submit(pending)
+
+    async def _write(self, batch: Sequence[PendingDeclaration]) -> list[Declared]:
+        return await self._writer.run(functools.partial(store_declarations, pending=batch))
+
+
 async def declare(
-    writer: BatchWriter,
+    declarations: Declarations,
     declaration: Declaration,
     *,
     declared_by: str,
@@ -35,9 +55,8 @@ async def declare(
     the war room is ready, its claim lapses and another process finishes the job.
     """
     entry_text = f"Declared {escape(declaration.severity.upper())}: {escape(declaration.title)}"
-    return await writer.run(
-        functools.partial(
-            store_declaration,
+    return await declarations.store(
+        PendingDeclaration(
             declaration=declaration,
             declared_by=declared_by,
             now=now,

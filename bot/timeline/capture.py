@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 
 from bot.domain.timeline import ChannelFact, KlaxonIdentity, MessageState, fold
 from bot.domain.timeline_writes import NewEntry, Writes, klaxons_own, writes_for
+from bot.group_commit import GroupCommit
 from bot.slack_gateway import BotIdentity
 from bot.tasks import BackgroundTasks
 from bot.timeline.durable import DurableFacts
-from bot.timeline.group_commit import GroupCommit
 from bot.timeline.war_rooms import WarRoomDirectory
 from storage.batch_writer import BatchWriter
 from storage.timeline_capture import write_captures
@@ -47,7 +47,9 @@ class TimelineCapture:
         self._writer = writer
         self._identity = identity
         self.war_rooms = WarRoomDirectory(self._incident_for_channel)
-        self._commits: GroupCommit[IncidentWrites] = GroupCommit(self._write, tasks)
+        self._commits: GroupCommit[IncidentWrites, None] = GroupCommit(
+            self._write, tasks, name="timeline"
+        )
         self._durable = DurableFacts()
 
     def klaxon(self, app_id: str | None) -> KlaxonIdentity:
@@ -81,7 +83,7 @@ class TimelineCapture:
         async with self._uow(write=False) as work:
             return await work.capture.incident_for_channel(channel_id)
 
-    async def _write(self, batch: Sequence[IncidentWrites]) -> None:
+    async def _write(self, batch: Sequence[IncidentWrites]) -> list[None]:
         entries: list[tuple[int, NewEntry]] = []
         messages: dict[tuple[int, str], list[MessageState]] = {}
         for incident_id, writes in batch:
@@ -93,6 +95,7 @@ class TimelineCapture:
         await self._writer.run(functools.partial(write_captures, entries=entries, states=states))
         for incident_id, writes in batch:
             self._durable.committed(incident_id, writes)
+        return [None] * len(batch)
 
     async def close(self) -> None:
         await self._writer.close()

@@ -15,6 +15,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.config import load_config
 from bot.errors import InvalidInput
 from bot.incidents.projection import Projections
+from bot.incidents.service import Declarations
 from bot.incidents.user_groups import UserGroups
 from bot.services import Services
 from bot.slack_gateway import SlackGateway
@@ -55,7 +56,7 @@ async def failing_app() -> AsyncIterator[FailingApp]:
             user_groups=UserGroups(gateway),
             process_id="test-process",
             timeline=TimelineCapture(unit_of_work, tasks, lambda: gateway.known_identity, writer),
-            writer=writer,
+            declarations=Declarations(writer, tasks),
         )
         app = AsyncApp(
             client=gateway.client,

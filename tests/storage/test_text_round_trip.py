@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.domain.declaration import Declaration
 from bot.domain.incident import TimelineKind
 from bot.incidents import service
+from bot.tasks import BackgroundTasks
 from handlers.payloads import clean_text
 from storage.batch_writer import batch_writer
 from storage.database import session_factory
@@ -45,7 +46,11 @@ async def test_user_text_is_stored_and_read_back_verbatim(
     writer = batch_writer(engine)
     try:
         declared = await service.declare(
-            writer, declaration, declared_by="U0DECLARER", now=NOW, opened_by="test"
+            service.Declarations(writer, BackgroundTasks()),
+            declaration,
+            declared_by="U0DECLARER",
+            now=NOW,
+            opened_by="test",
         )
     finally:
         await writer.close()

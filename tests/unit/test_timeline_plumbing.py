@@ -1,60 +1,16 @@
-"""The machinery behind capture: group commit, the war-room directory and the durable cache."""
+"""The machinery behind capture: the war-room directory and the durable cache (its group
+commit is tested in test_group_commit)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 
 import pytest
 
 from bot.domain.timeline import MessageSeen, Origin, SeenMessage, message_state
 from bot.domain.timeline_writes import Writes
-from bot.tasks import BackgroundTasks
 from bot.timeline.durable import DurableFacts
-from bot.timeline.group_commit import GroupCommit
 from bot.timeline.war_rooms import WarRoomDirectory
-
-
-async def test_concurrent_submissions_share_one_transaction() -> None:
-    batches: list[list[int]] = []
-
-    async def write(items: Sequence[int]) -> None:
-        batches.append(list(items))
-        await asyncio.sleep(0.01)  # a commit takes a while; others queue meanwhile
-
-    commits: GroupCommit[int] = GroupCommit(write, BackgroundTasks())
-    first = asyncio.create_task(commits.submit(0))
-    await asyncio.sleep(0.001)  # written at once, without waiting for company
-    await asyncio.gather(first, *(commits.submit(n) for n in range(1, 50)))
-    assert batches == [[0], list(range(1, 50))]
-
-
-async def test_a_poisonous_item_fails_alone() -> None:
-    async def write(items: Sequence[int]) -> None:
-        await asyncio.sleep(0)
-        if 13 in items:
-            raise ValueError("cannot store 13")
-
-    commits: GroupCommit[int] = GroupCommit(write, BackgroundTasks())
-    results = await asyncio.gather(*(commits.submit(n) for n in range(20)), return_exceptions=True)
-    failed = [n for n, result in enumerate(results) if isinstance(result, Exception)]
-    assert failed == [13]
-
-
-async def test_waiters_are_released_when_the_writer_is_cancelled() -> None:
-    started = asyncio.Event()
-
-    async def write(items: Sequence[int]) -> None:
-        started.set()
-        await asyncio.sleep(10)
-
-    tasks = BackgroundTasks()
-    commits: GroupCommit[int] = GroupCommit(write, tasks)
-    waiting = asyncio.gather(commits.submit(1), commits.submit(2), return_exceptions=True)
-    await started.wait()
-    await tasks.drain(0)
-    results = await waiting
-    assert all(isinstance(result, RuntimeError) for result in results)
 
 
 async def test_war_room_directory_asks_storage_once_and_forgets_misses_soon() -> None:
