@@ -181,3 +181,18 @@ async def test_log_lines_of_a_request_carry_its_request_id_and_incident(
     assert refusal.get("request_id")
     assert "incident" not in refusal
     assert SIGNING_SECRET not in stream.getvalue()
+
+
+async def test_every_answer_to_slack_says_how_long_klaxon_took(scenario: Scenario) -> None:
+    general = scenario.ws.get_channel("general").id
+    declared = await scenario.slack.slash_command(
+        "/incident", "declare sev2 Timed", user_id=DECLARER, channel_id=general
+    )
+    await scenario.settle()
+    card = scenario.ws.pins((await scenario.incidents())[-1].channel_id or "")[0]
+    pressed = await scenario.slack.press_button(card, user_id=DECLARER, label="Acknowledge")
+    for answer in (declared, pressed):
+        assert answer.ok
+        name, _, duration = answer.headers["Server-Timing"].partition(";dur=")
+        assert name == "app"
+        assert 0 < float(duration) < 3000  # milliseconds, inside Slack's three seconds
