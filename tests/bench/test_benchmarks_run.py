@@ -40,8 +40,10 @@ async def test_every_benchmark_runs_and_keeps_its_correctness_figures(tmp_path: 
     summary = [line for line in stdout.decode().splitlines() if line.startswith("| ")]
     rows = {line.split("|")[1].strip(): line for line in summary}
     for name in (
-        "`/incident declare` ack p50, one at a time",
-        "button press ack p50, one at a time",
+        "`/incident declare` ack p50, one at a time, over loopback",
+        "`/incident declare` ack p50, one at a time, in the app (Server-Timing)",
+        "button press ack p50, one at a time, over loopback",
+        "button press ack p50, one at a time, in the app (Server-Timing)",
         "button presses, 20 at once",
         "`/incident declare`, 20 at once",
         "timeline ingest, 10% redelivered",
@@ -49,6 +51,9 @@ async def test_every_benchmark_runs_and_keeps_its_correctness_figures(tmp_path: 
         "idle memory",
     ):
         assert name in rows, rows.keys()
+    for name, line in rows.items():
+        if name.endswith("in the app (Server-Timing)"):  # both apps answered with the header
+            assert "nan" not in line, line
     assert "| 0 / 0 |" in rows["ingest lost / duplicated"]
     storm = next(line for name, line in rows.items() if name.startswith("alert storm"))
     assert storm.split("|")[2].strip().startswith("6 / 0 /"), storm
