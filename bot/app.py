@@ -115,6 +115,7 @@ class Klaxon:
                 lambda: self.gateway.known_identity,
                 writer,
             ),
+            writer=writer,
             declarations=service.Declarations(writer, self.tasks),
         )
         self.bolt = build_bolt_app(settings, self.gateway, self.services)

@@ -14,6 +14,7 @@ from bot.slack_gateway import SlackGateway
 from bot.tasks import BackgroundTasks
 from bot.timeline.capture import TimelineCapture
 from message_templates.catalog import Templates
+from storage.batch_writer import BatchWriter
 from storage.unit_of_work import UnitOfWorkFactory
 
 # Eight setups of ~10 Slack calls each outrun Slack's own Tier 2 limit on conversations.create
@@ -36,7 +37,9 @@ class Services:
     # Names this process in timer claims; unique per start.
     process_id: str
     timeline: TimelineCapture
-    # Declarations, stored before Slack gets its answer (on the batch writer).
+    # The one writer thread of a SQLite file (or PostgreSQL's run_sync): declarations (stored
+    # before Slack gets its answer) and the war rooms' bookkeeping.
+    writer: BatchWriter
     declarations: Declarations
     # Users whose App Home this process published, refreshed when incidents change.
     home_viewers: HomeViewers = field(default_factory=HomeViewers)

@@ -112,6 +112,73 @@ def _holding_timer(dialect: str) -> Any:
     )
 
 
+@functools.cache
+def _applying_timer(dialect: str) -> Any:
+    statement = _insert_for(dialect)(_TIMERS)
+    return statement.on_conflict_do_update(
+        index_elements=["incident_id", "kind"],
+        set_={
+            "due_at": statement.excluded.due_at,
+            "step": statement.excluded.step,
+            "claimed_by": None,
+            "claim_expires_at": None,
+        },
+    )
+
+
+# Parameter names other than the columns': an UPDATE reserves those for its SET clause.
+_TIMER_OF = (_TIMERS.c.incident_id == bindparam("of_incident")) & (
+    _TIMERS.c.kind == bindparam("of_kind")
+)
+_CLEARING_TIMER = delete(_TIMERS).where(_TIMER_OF)
+_HELD_BY = _TIMER_OF & (_TIMERS.c.claimed_by == bindparam("holder"))
+_DROPPING_HELD_TIMER = delete(_TIMERS).where(_HELD_BY)
+_RENEWING_CLAIM = update(_TIMERS).where(_HELD_BY).values(claim_expires_at=bindparam("until"))
+
+
+def apply_timer(connection: Connection, incident_id: int, plan: TimerPlan) -> None:
+    """Make the incident's ``plan.kind`` timer what the plan says; a held claim is dropped,
+    so a firing that loses this race cannot complete."""
+    if plan.due_at is None:
+        connection.execute(
+            _CLEARING_TIMER, {"of_incident": incident_id, "of_kind": plan.kind.value}
+        )
+        return
+    values = {
+        "incident_id": incident_id,
+        "kind": plan.kind.value,
+        "due_at": plan.due_at,
+        "step": plan.step,
+    }
+    connection.execute(_applying_timer(connection.dialect.name), values)
+
+
+def renew_timer_claim(
+    connection: Connection, incident_id: int, kind: TimerKind, owner: str, until: datetime
+) -> bool:
+    """Extend ``owner``'s claim; False when ``owner`` no longer holds the timer."""
+    held = {"of_incident": incident_id, "of_kind": kind.value, "holder": owner, "until": until}
+    return cast("CursorResult[Any]", connection.execute(_RENEWING_CLAIM, held)).rowcount == 1
+
+
+def drop_held_timer(connection: Connection, incident_id: int, kind: TimerKind, owner: str) -> None:
+    """Delete the timer if ``owner`` still holds it (work it finished)."""
+    connection.execute(
+        _DROPPING_HELD_TIMER, {"of_incident": incident_id, "of_kind": kind.value, "holder": owner}
+    )
+
+
+def update_incident(connection: Connection, incident_id: int, **values: Any) -> None:
+    """Set columns of one incident, moving its version as the ORM's flush does."""
+    result = connection.execute(
+        update(_INCIDENTS)
+        .where(_INCIDENTS.c.id == incident_id)
+        .values(**values, updated_at=utcnow(), version=_INCIDENTS.c.version + 1)
+    )
+    if cast("CursorResult[Any]", result).rowcount != 1:
+        raise NoResultFound(f"no incident {incident_id}")
+
+
 def hold_timer(
     connection: Connection,
     incident_id: int,
@@ -560,29 +627,9 @@ class TimerRepository:
         self._session = session
 
     async def apply(self, incident_id: int, plan: TimerPlan) -> None:
-        """Make the incident's ``plan.kind`` timer what the plan says; a held claim is dropped,
-        so a firing that loses this race cannot complete."""
-        if plan.due_at is None:
-            await self._session.execute(
-                delete(TimerRow).where(
-                    TimerRow.incident_id == incident_id, TimerRow.kind == plan.kind.value
-                )
-            )
-            return
-        values = {
-            "due_at": plan.due_at,
-            "step": plan.step,
-            "claimed_by": None,
-            "claim_expires_at": None,
-        }
-        dialect = self._session.bind.dialect.name if self._session.bind is not None else "sqlite"
-        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert_(TimerRow)
-            .values(incident_id=incident_id, kind=plan.kind.value, **values)
-            .on_conflict_do_update(index_elements=["incident_id", "kind"], set_=values)
-        )
-        await self._session.execute(statement)
+        """:func:`apply_timer` in this unit of work."""
+        connection = await self._session.connection()
+        await connection.run_sync(apply_timer, incident_id, plan)
 
     async def hold(
         self, incident_id: int, kind: TimerKind, owner: str, now: datetime, lease: timedelta
@@ -594,26 +641,14 @@ class TimerRepository:
     async def renew_held(
         self, incident_id: int, kind: TimerKind, owner: str, until: datetime
     ) -> bool:
-        result = await self._session.execute(
-            update(TimerRow)
-            .where(
-                TimerRow.incident_id == incident_id,
-                TimerRow.kind == kind.value,
-                TimerRow.claimed_by == owner,
-            )
-            .values(claim_expires_at=until)
-            .execution_options(synchronize_session=False)
-        )
-        return cast("CursorResult[Any]", result).rowcount == 1
+        """:func:`renew_timer_claim` in this unit of work."""
+        connection = await self._session.connection()
+        return await connection.run_sync(renew_timer_claim, incident_id, kind, owner, until)
 
     async def drop(self, incident_id: int, kind: TimerKind, owner: str) -> None:
-        await self._session.execute(
-            delete(TimerRow).where(
-                TimerRow.incident_id == incident_id,
-                TimerRow.kind == kind.value,
-                TimerRow.claimed_by == owner,
-            )
-        )
+        """:func:`drop_held_timer` in this unit of work."""
+        connection = await self._session.connection()
+        await connection.run_sync(drop_held_timer, incident_id, kind, owner)
 
     async def holders(self) -> set[str]:
         rows = await self._session.scalars(

@@ -6,17 +6,20 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.config import Severity
 from bot.domain.declaration import Declaration
 from bot.domain.incident import Incident, TimelineKind
-from bot.domain.schedule import TimerKind, escalation_from, updates_from
+from bot.domain.schedule import escalation_from, updates_from
 from bot.group_commit import GroupCommit
 from bot.tasks import BackgroundTasks
 from message_templates.mrkdwn import escape
+from storage import war_room_setup
 from storage.batch_writer import BatchWriter
 from storage.declarations import Declared, PendingDeclaration, store_declarations
-from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from storage.repositories import timeline_entry_values
+from storage.unit_of_work import UnitOfWorkFactory
 
 # How long a war room's setup stays with the process that started it without a renewal.
 SETUP_LEASE = timedelta(seconds=60)
@@ -68,20 +71,22 @@ async def declare(
     )
 
 
-async def renew_setup(uow: UnitOfWorkFactory, incident_id: int, holder: str, now: datetime) -> bool:
+async def renew_setup(writer: BatchWriter, incident_id: int, holder: str, now: datetime) -> bool:
     """Keep holding the war room's setup; False if another process took it over."""
-    async with uow() as work:
-        held = await work.timers.renew_held(
-            incident_id, TimerKind.WAR_ROOM, holder, now + SETUP_LEASE
-        )
-        await work.commit()
-    return held
+    renewing = functools.partial(
+        war_room_setup.renew_setup,
+        incident_id=incident_id,
+        holder=holder,
+        until=now + SETUP_LEASE,
+    )
+    return await writer.run(renewing, urgent=False)
 
 
-async def finish_setup(uow: UnitOfWorkFactory, incident_id: int, holder: str) -> None:
-    async with uow() as work:
-        await work.timers.drop(incident_id, TimerKind.WAR_ROOM, holder)
-        await work.commit()
+async def finish_setup(writer: BatchWriter, incident_id: int, holder: str) -> None:
+    finishing = functools.partial(
+        war_room_setup.finish_setup, incident_id=incident_id, holder=holder
+    )
+    await writer.run(finishing, urgent=False)
 
 
 async def record(
@@ -109,28 +114,17 @@ async def record(
         await work.commit()
 
 
-async def _system_entry(
-    work: UnitOfWork,
-    incident_id: int,
-    kind: TimelineKind,
-    text: str,
-    *,
-    now: datetime,
-    dedup_key: str | None = None,
-) -> None:
+def _system_entry(
+    incident_id: int, kind: TimelineKind, text: str, *, now: datetime, dedup_key: str | None = None
+) -> dict[str, Any]:
     """One of Klaxon's own steps; each is recorded once, so re-running a flow is harmless."""
-    await work.timeline.append(
-        incident_id,
-        kind,
-        occurred_at=now,
-        actor=None,
-        text=text,
-        dedup_key=dedup_key or kind.value,
+    return timeline_entry_values(
+        incident_id, kind, occurred_at=now, actor=None, text=text, dedup_key=dedup_key or kind.value
     )
 
 
 async def attach_war_room(
-    uow: UnitOfWorkFactory,
+    writer: BatchWriter,
     incident: Incident,
     severity: Severity,
     channel_id: str,
@@ -139,20 +133,21 @@ async def attach_war_room(
     now: datetime,
 ) -> None:
     """Record the war room and start the clocks: updates from now, escalation from declare."""
-    incident_id = incident.id
-    async with uow() as work:
-        await work.incidents.attach_channel(incident_id, channel_id, channel_name)
-        await work.timers.apply(incident_id, updates_from(severity, now))
-        if incident.acknowledged_at is None:
-            await work.timers.apply(incident_id, escalation_from(severity, incident.declared_at))
-        await _system_entry(
-            work,
-            incident_id,
-            TimelineKind.WAR_ROOM_OPENED,
-            f"War room #{channel_name} opened",
-            now=now,
-        )
-        await work.commit()
+    timers = [updates_from(severity, now)]
+    if incident.acknowledged_at is None:
+        timers.append(escalation_from(severity, incident.declared_at))
+    opened = _system_entry(
+        incident.id, TimelineKind.WAR_ROOM_OPENED, f"War room #{channel_name} opened", now=now
+    )
+    attaching = functools.partial(
+        war_room_setup.attach_war_room,
+        incident_id=incident.id,
+        channel_id=channel_id,
+        channel_name=channel_name,
+        timers=timers,
+        entry=opened,
+    )
+    await writer.run(attaching, urgent=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,44 +161,50 @@ class WarRoomSetup:
 
 
 async def record_war_room_setup(
-    uow: UnitOfWorkFactory, incident_id: int, setup: WarRoomSetup, *, now: datetime
+    writer: BatchWriter, incident_id: int, setup: WarRoomSetup, *, now: datetime
 ) -> None:
     """One transaction for every step after the channel: fewer writes competing with acks."""
-    async with uow() as work:
-        if setup.invited is not None:
-            invited = ", ".join(f"<@{user}>" for user in setup.invited) or "nobody"
-            await _system_entry(
-                work, incident_id, TimelineKind.RESPONDERS_INVITED, f"Invited {invited}", now=now
+    entries = []
+    if setup.invited is not None:
+        invited = ", ".join(f"<@{user}>" for user in setup.invited) or "nobody"
+        entries.append(
+            _system_entry(
+                incident_id, TimelineKind.RESPONDERS_INVITED, f"Invited {invited}", now=now
             )
-        if setup.card_ts is not None:
-            await work.incidents.attach_card(incident_id, setup.card_ts)
-            await _system_entry(
-                work,
-                incident_id,
-                TimelineKind.CARD_POSTED,
-                "Incident card posted and pinned",
-                now=now,
+        )
+    if setup.card_ts is not None:
+        entries.append(
+            _system_entry(
+                incident_id, TimelineKind.CARD_POSTED, "Incident card posted and pinned", now=now
             )
-        if setup.announcement is not None:
-            channel_id, ts = setup.announcement
-            await work.incidents.attach_announcement(incident_id, channel_id, ts)
-            await _system_entry(
-                work,
+        )
+    if setup.announcement is not None:
+        entries.append(
+            _system_entry(
                 incident_id,
                 TimelineKind.ANNOUNCED,
-                f"Announced to stakeholders in <#{channel_id}>",
+                f"Announced to stakeholders in <#{setup.announcement[0]}>",
                 now=now,
             )
-        for index, problem in enumerate(setup.problems):
-            await _system_entry(
-                work,
-                incident_id,
-                TimelineKind.PROBLEM,
-                problem,
-                now=now,
-                dedup_key=f"problem:declare:{index}",
-            )
-        await work.commit()
+        )
+    entries.extend(
+        _system_entry(
+            incident_id,
+            TimelineKind.PROBLEM,
+            problem,
+            now=now,
+            dedup_key=f"problem:declare:{index}",
+        )
+        for index, problem in enumerate(setup.problems)
+    )
+    recording = functools.partial(
+        war_room_setup.record_setup,
+        incident_id=incident_id,
+        card_ts=setup.card_ts,
+        announcement=setup.announcement,
+        entries=entries,
+    )
+    await writer.run(recording, urgent=False)
 
 
 async def find_by_channel(uow: UnitOfWorkFactory, channel_id: str) -> Incident | None:

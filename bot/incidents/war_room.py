@@ -214,7 +214,7 @@ async def _holding_setup(
 ) -> AsyncIterator[None]:
     """Renew this process's claim on the setup while it runs; release it when done. If the
     process dies, the claim lapses and the timer scheduler hands the setup to another."""
-    holder, uow = services.process_id, services.unit_of_work
+    holder, writer = services.process_id, services.writer
     interval = service.SETUP_LEASE.total_seconds() / 4
 
     async def renew() -> None:
@@ -223,7 +223,7 @@ async def _holding_setup(
         if fresh_claim:
             await asyncio.sleep(interval)
         while True:
-            if not await service.renew_setup(uow, incident.id, holder, utcnow()):
+            if not await service.renew_setup(writer, incident.id, holder, utcnow()):
                 logger.warning("%s: war room setup was taken over", incident.public_id)
                 return
             await asyncio.sleep(interval)
@@ -235,7 +235,7 @@ async def _holding_setup(
         renewing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewing
-    await service.finish_setup(uow, incident.id, holder)
+    await service.finish_setup(writer, incident.id, holder)
 
 
 async def open_war_room(
@@ -297,7 +297,7 @@ async def _open_war_room(
         return
     if incident.channel_id is None:
         await service.attach_war_room(
-            uow, incident, severity, channel_id, channel_name, now=utcnow()
+            services.writer, incident, severity, channel_id, channel_name, now=utcnow()
         )
         incident = dataclasses.replace(incident, channel_id=channel_id, channel_name=channel_name)
     # Record the room from its first event on; other replicas find it in storage.
@@ -360,7 +360,7 @@ async def _open_war_room(
 
     # The war room is ready; what follows is bookkeeping, off the critical path.
     await service.record_war_room_setup(
-        uow,
+        services.writer,
         incident.id,
         service.WarRoomSetup(invited_users, card_ts, announcement, tuple(problems)),
         now=utcnow(),
@@ -388,7 +388,7 @@ async def resume_setup(services: Services, incident_id: int) -> None:
     async with services.unit_of_work(write=False) as work:
         incident = await work.incidents.get(incident_id)
     if incident is None or not incident.status.is_open:
-        await service.finish_setup(services.unit_of_work, incident_id, services.process_id)
+        await service.finish_setup(services.writer, incident_id, services.process_id)
         return
     requester = Requester(incident.declared_by)
     if utcnow() - incident.declared_at > GIVE_UP_AFTER:
@@ -404,7 +404,7 @@ async def resume_setup(services: Services, incident_id: int) -> None:
         await tell(
             services, requester, war_room_failed(incident, "Klaxon stopped while opening it")
         )
-        await service.finish_setup(services.unit_of_work, incident_id, services.process_id)
+        await service.finish_setup(services.writer, incident_id, services.process_id)
         return
     logger.info("%s: finishing a war room setup that was interrupted", incident.public_id)
     await open_war_room(services, incident, requester)

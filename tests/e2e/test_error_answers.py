@@ -56,6 +56,7 @@ async def failing_app() -> AsyncIterator[FailingApp]:
             user_groups=UserGroups(gateway),
             process_id="test-process",
             timeline=TimelineCapture(unit_of_work, tasks, lambda: gateway.known_identity, writer),
+            writer=writer,
             declarations=Declarations(writer, tasks),
         )
         app = AsyncApp(
