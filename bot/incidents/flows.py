@@ -65,7 +65,7 @@ async def _request(
     services: Services, incident: Incident, user_id: str, *actions: GuardedAction
 ) -> Request:
     actor = await services.user_groups.actor(services.config, user_id, incident, *actions)
-    return Request(actor=actor, now=utcnow())
+    return Request(actor=actor, now=utcnow(), seen=incident)
 
 
 async def require(

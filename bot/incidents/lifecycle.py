@@ -79,6 +79,11 @@ class Request:
 
     actor: Actor
     now: datetime
+    # The incident as the request's handler read it a moment ago, if it did. A decision to
+    # change nothing made on it stands without a write transaction: a second press of
+    # Acknowledge is answered "already acknowledged" as of that read, which is as true as
+    # the same answer a moment later, and it does not take SQLite's write lock to say so.
+    seen: Incident | None = None
 
     @property
     def user(self) -> str:
@@ -112,6 +117,11 @@ Decide = Callable[[Incident], Change | NoChange]
 async def _apply(
     uow: UnitOfWorkFactory, incident_id: int, request: Request, decide: Decide
 ) -> Outcome:
+    seen = request.seen
+    if seen is not None and seen.id == incident_id:
+        decision = decide(seen)
+        if isinstance(decision, NoChange):
+            return Outcome(seen, seen, changed=False, note=decision.note)
     for _ in range(_ATTEMPTS):
         async with uow() as work:
             before = await work.incidents.get(incident_id)

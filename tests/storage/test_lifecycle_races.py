@@ -20,7 +20,7 @@ from bot.incidents import lifecycle
 from bot.incidents.lifecycle import Request, UpdateDraft
 from storage.database import session_factory
 from storage.models import IncidentRoleRow, TimelineEntryRow
-from storage.unit_of_work import UnitOfWorkFactory
+from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 NOW = datetime(2026, 11, 22, 3, 14, tzinfo=UTC)
 DECLARER = "U0DECLARER"
@@ -109,3 +109,39 @@ async def test_racing_updates_are_all_kept_and_numbered_apart(
     assert all(outcome.changed for outcome in outcomes)
     assert sorted(outcome.after.update_count for outcome in outcomes) == [1, 2, 3, 4, 5]
     assert await count(engine, TimelineKind.STATUS_UPDATE) == 5
+
+
+async def test_racers_holding_the_same_snapshot_still_make_one_change(
+    uow: UnitOfWorkFactory,
+) -> None:
+    incident_id = await declared(uow)
+    async with uow(write=False) as work:
+        seen = await work.incidents.get(incident_id)
+    users = [f"U0RESP{n:04d}" for n in range(6)]
+    outcomes = await asyncio.gather(
+        *(
+            lifecycle.acknowledge(uow, incident_id, Request(Actor(user), NOW, seen=seen))
+            for user in users
+        )
+    )
+    assert sum(outcome.changed for outcome in outcomes) == 1
+    assert all("already" in outcome.note for outcome in outcomes if not outcome.changed)
+
+
+async def test_no_change_seen_in_the_snapshot_needs_no_transaction(
+    engine: AsyncEngine, uow: UnitOfWorkFactory
+) -> None:
+    incident_id = await declared(uow)
+    first = await lifecycle.acknowledge(uow, incident_id, by(DECLARER))
+    assert first.changed
+
+    class NoTransactions(UnitOfWorkFactory):
+        def __call__(self, *, write: bool = True) -> UnitOfWork:
+            raise AssertionError("a press that changes nothing opened a transaction")
+
+    again = Request(Actor("U0RESP0001"), NOW, seen=first.after)
+    second = await lifecycle.acknowledge(
+        NoTransactions(session_factory(engine)), incident_id, again
+    )
+    assert not second.changed
+    assert "already" in second.note
