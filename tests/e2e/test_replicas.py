@@ -25,6 +25,7 @@ from bot.clock import utcnow
 from bot.config import load_config
 from bot.domain.incident import TimelineKind
 from bot.domain.schedule import TimerKind, TimerPlan, escalation_from
+from bot.scheduler import CLAIM_LEASE
 from slack_emulator import SlackEmulator
 from storage.database import create_engine, session_factory
 from storage.models import IncidentRow, TimelineEntryRow, TimerRow
@@ -228,7 +229,11 @@ async def test_three_replicas_post_each_update_once_even_when_one_is_killed(
     assert held_at_kill
     assert stranded == 0, "the killed replica's claims were never taken over"
     assert oldest_due is not None
-    assert oldest_due.timestamp() > began + RUN - 10, "a timer fell far behind"
+    # A timer the victim held comes due again when its claim lapses: up to CLAIM_LEASE late,
+    # and a little more on a loaded machine. One never taken over would be due from the kill
+    # at RUN / 2, further behind than this allows.
+    behind = began + RUN - oldest_due.timestamp()
+    assert behind < CLAIM_LEASE.total_seconds() + 5, f"a timer fell {behind:.1f} s behind"
     assert emulator.calls("conversations.history"), "no replica looked for the killed one's posts"
 
     in_stakeholders: dict[str, list[int]] = defaultdict(list)
