@@ -38,11 +38,16 @@ class GroupCommit(Generic[Item, Result]):
         *,
         name: str,
         max_batch: int = 500,
+        retry_alone: Callable[[Exception], bool] = lambda _: True,
     ):
-        """``name`` says what is written, for the task's name and the log."""
+        """``name`` says what is written, for the task's name and the log. ``retry_alone``
+        says whether a batch that failed with this error is retried an item at a time: not
+        when the batch may have been committed after all (a connection lost at COMMIT) and
+        writing an item twice would store it twice."""
         self._write = write
         self._tasks = tasks
         self._name = name
+        self._retry_alone = retry_alone
         self._max_batch = max_batch
         self._queue: list[Waiter[Item, Result]] = []
         self._writing = False
@@ -80,8 +85,9 @@ class GroupCommit(Generic[Item, Result]):
         try:
             results = await self._write([item for item, _ in batch])
         except Exception as exc:
-            if len(batch) == 1:
-                _fail(batch[0][1], exc)
+            if len(batch) == 1 or not self._retry_alone(exc):
+                for _, done in batch:
+                    _fail(done, exc)
                 return
             logger.warning(
                 "a batch of %d %s writes failed; retrying one by one", len(batch), self._name

@@ -156,21 +156,23 @@ def build_web_app(
             response = await record_directly(body)
             return response, "event", _outcome(response.status)
         try:
-            # Slack sends UTF-8; anything else no longer matches its signature, which Bolt
-            # then refuses, instead of a decoding error becoming a 500.
-            text = raw.decode("utf-8", errors="replace")
             headers: dict[str, str | Sequence[str]] = dict(request.headers)
             if guard is None:
+                # Slack sends UTF-8; anything else no longer matches its signature, which
+                # Bolt then refuses, instead of a decoding error becoming a 500.
                 bolt_request = AsyncBoltRequest(
-                    body=text, query=request.query_string, headers=headers
+                    body=raw.decode("utf-8", errors="replace"),
+                    query=request.query_string,
+                    headers=headers,
                 )
             else:
                 # The guard has checked these very bytes (signature, age, replay), so Bolt
                 # is handed the body parsed, faster than it parses (bot.request_body). Bolt
                 # calls a request that comes parsed "socket_mode": it skips its own second
-                # signature check, and nothing else in Bolt looks at the mode.
+                # signature check, and nothing else in Bolt looks at the mode. A signed body
+                # that is not UTF-8 fails to decode here and is answered as malformed.
                 bolt_request = AsyncBoltRequest(
-                    body=parse_slack_body(text, request.content_type),
+                    body=parse_slack_body(raw.decode("utf-8"), request.content_type),
                     query=request.query_string,
                     headers=headers,
                     mode="socket_mode",

@@ -60,17 +60,16 @@ class ThreadedSqliteWriter:
             with self._connection.begin():
                 return work(self._connection)
         except BaseException:
-            # Rolled back; a connection that failed may be broken: open a fresh one next time.
-            self._disconnect()
+            # A connection that failed may be broken (still inside a transaction whose
+            # rollback failed, say): the next transaction gets a new one.
+            self._close()
             raise
 
-    def _disconnect(self) -> None:
+    def _close(self) -> None:
         if self._connection is not None:
             connection, self._connection = self._connection, None
             connection.close()
-
-    def _close(self) -> None:
-        self._disconnect()
+        # The pool is static: disposing of it is what closes the SQLite connection itself.
         self._engine.dispose()
 
     async def close(self) -> None:

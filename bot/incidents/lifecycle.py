@@ -8,6 +8,7 @@ told so. Deciding is pure (the ``_decide_*`` functions); Slack is not touched he
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -373,6 +374,8 @@ async def change_status(
         current = await work.incidents.get(incident_id)
     if current is None:
         raise NotFound("Klaxon has no record of this incident any more.")
+    # The path was chosen on this read: decide on it too, not on the handler's older one.
+    request = dataclasses.replace(request, seen=current)
     move = status_move(current, target)
     if move is StatusMove.RESOLVE:
         return await resolve(uow, config, incident_id, request)

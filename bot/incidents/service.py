@@ -17,6 +17,7 @@ from bot.tasks import BackgroundTasks
 from message_templates.mrkdwn import escape
 from storage import war_room_setup
 from storage.batch_writer import BatchWriter
+from storage.database import is_unavailable
 from storage.declarations import Declared, PendingDeclaration, store_declarations
 from storage.repositories import timeline_entry_values
 from storage.unit_of_work import UnitOfWorkFactory
@@ -32,8 +33,10 @@ class Declarations:
 
     def __init__(self, writer: BatchWriter, tasks: BackgroundTasks) -> None:
         self._writer = writer
+        # A declaration written twice is two incidents: a batch that lost the database (and
+        # may have committed) fails whole, and each declarer is told nothing was declared.
         self._commits: GroupCommit[PendingDeclaration, Declared] = GroupCommit(
-            self._write, tasks, name="declare"
+            self._write, tasks, name="declare", retry_alone=lambda error: not is_unavailable(error)
         )
 
     async def store(self, pending: PendingDeclaration) -> Declared:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import load_config
-from bot.domain.incident import IncidentRole, TimelineKind
+from bot.domain.incident import IncidentRole, IncidentStatus, TimelineKind
 from bot.domain.permissions import Actor
 from bot.incidents import lifecycle
 from bot.incidents.lifecycle import Request, UpdateDraft
@@ -145,3 +145,19 @@ async def test_no_change_seen_in_the_snapshot_needs_no_transaction(
     )
     assert not second.changed
     assert "already" in second.note
+
+
+async def test_a_status_move_is_decided_on_a_fresh_read_not_the_handlers_older_one(
+    uow: UnitOfWorkFactory,
+) -> None:
+    incident_id = await declared(uow)
+    config = load_config()
+    resolved = await lifecycle.resolve(uow, config, incident_id, by(DECLARER))
+    await lifecycle.reopen(uow, config, incident_id, by(DECLARER))
+    # The handler read the incident while it was still resolved.
+    stale = Request(Actor(DECLARER), NOW, seen=resolved.after)
+    moved = await lifecycle.change_status(
+        uow, config, incident_id, stale, IncidentStatus.IDENTIFIED
+    )
+    assert moved.changed
+    assert moved.after.status is IncidentStatus.IDENTIFIED

@@ -56,3 +56,22 @@ async def test_waiters_are_released_when_the_writer_is_cancelled() -> None:
     await tasks.drain(0)
     results = await waiting
     assert all(isinstance(result, RuntimeError) for result in results)
+
+
+async def test_a_batch_that_may_have_committed_is_not_written_again() -> None:
+    writes: list[list[int]] = []
+
+    async def write(items: Sequence[int]) -> list[int]:
+        writes.append(list(items))
+        await asyncio.sleep(0)
+        raise ConnectionResetError("connection lost at COMMIT")
+
+    commits: GroupCommit[int, int] = GroupCommit(
+        write,
+        BackgroundTasks(),
+        name="test",
+        retry_alone=lambda error: not isinstance(error, ConnectionError),
+    )
+    results = await asyncio.gather(*(commits.submit(n) for n in range(5)), return_exceptions=True)
+    assert all(isinstance(result, ConnectionResetError) for result in results)
+    assert writes == [[0, 1, 2, 3, 4]]  # once, as a batch: never an item on its own
