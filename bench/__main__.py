@@ -31,6 +31,8 @@ from bench.common import percentile
 @dataclass(frozen=True)
 class Plan:
     startup_runs: int
+    # How long each app idles before its memory is read.
+    startup_idle: float
     paced_acks: int
     concurrent_seconds: float
     prebuilt_requests: int
@@ -43,8 +45,8 @@ class Plan:
     timer_seconds: int
 
 
-FULL = Plan(3, 100, 4.0, 25_000, 10, 50, 1.0, 10.0, 5000, 30, 75)
-SMOKE = Plan(1, 5, 0.5, 500, 2, 6, 30.0, 1.0, 40, 2, 4)
+FULL = Plan(3, startup.IDLE_SECONDS, 100, 4.0, 25_000, 10, 50, 1.0, 10.0, 5000, 30, 75)
+SMOKE = Plan(1, 0.5, 5, 0.5, 500, 2, 6, 30.0, 1.0, 40, 2, 4)
 CONCURRENCY = 20
 LATENCY = 0.05
 
@@ -75,7 +77,7 @@ def _row(name: str, ours: str, reference: str, ratio: str, goal: str, met: bool 
 
 
 async def run(plan: Plan) -> str:
-    boot = await startup.run(plan.startup_runs)
+    boot = await startup.run(plan.startup_runs, plan.startup_idle)
     acked = await acks.run(
         plan.paced_acks, CONCURRENCY, plan.concurrent_seconds, plan.prebuilt_requests
     )

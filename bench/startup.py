@@ -41,16 +41,21 @@ def _rss_mb(pid: int) -> float:
 
 
 async def _start(
-    session: aiohttp.ClientSession, args: list[str], env: dict[str, str], port: int
+    session: aiohttp.ClientSession,
+    args: list[str],
+    env: dict[str, str],
+    port: int,
+    idle_seconds: float,
 ) -> tuple[float, float]:
     started = time.perf_counter()
     async with child_process(args, env, port, session) as child:
         ready = time.perf_counter() - started
-        await asyncio.sleep(IDLE_SECONDS)
+        await asyncio.sleep(idle_seconds)
         return ready, _rss_mb(child.pid)
 
 
-async def run(runs: int) -> Results:
+async def run(runs: int, idle_seconds: float = IDLE_SECONDS) -> Results:
+    """``idle_seconds``: how long each app idles before its memory is read."""
     emulator = SlackEmulator(signing_secret=SIGNING_SECRET)
     results = Results([], [], [], [])
     async with emulator.run() as server, aiohttp.ClientSession() as session:
@@ -66,7 +71,7 @@ async def run(runs: int) -> Results:
                     "KLAXON_HOST": "127.0.0.1",
                     "KLAXON_LOG_LEVEL": "WARNING",
                 }
-                ready, rss = await _start(session, ["-m", "bot"], env, port)
+                ready, rss = await _start(session, ["-m", "bot"], env, port, idle_seconds)
                 results.klaxon_start.append(ready)
                 results.klaxon_rss_mb.append(rss)
             port = free_port()
@@ -75,6 +80,7 @@ async def run(runs: int) -> Results:
                 ["-m", "bench.bare_bolt", str(port)],
                 {"SLACK_SIGNING_SECRET": SIGNING_SECRET},
                 port,
+                idle_seconds,
             )
             results.bare_start.append(ready)
             results.bare_rss_mb.append(rss)

@@ -27,6 +27,13 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:
     def _upgrade(connection: Connection) -> None:
+        # Begun here, before Alembic looks, the transaction is Alembic's "external" one: the
+        # revision it reads and every migration run in it, committed once below. Left to
+        # itself on SQLite (where it assumes DDL is not transactional), Alembic commits each
+        # migration on its own, releasing the write lock in between; a second replica then
+        # read the revision half-way and applied the next migration as well ("duplicate
+        # column name: summary", seen under load).
+        connection.begin()
         command.upgrade(alembic_config(connection), "head")
 
     for attempt in range(1, _LOCKED_ATTEMPTS + 1):

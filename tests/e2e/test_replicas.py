@@ -40,7 +40,7 @@ pytestmark = pytest.mark.postgres
 
 INCIDENTS = 200
 CADENCE = 3
-RUN = 50.0
+RUN = 45.0
 PAGERS = {
     "oncall": "U0PAGER001",
     "secondary": "U0PAGER002",
