@@ -46,7 +46,7 @@ class Plan:
 
 
 FULL = Plan(3, startup.IDLE_SECONDS, 100, 4.0, 25_000, 10, 50, 1.0, 10.0, 5000, 30, 75)
-SMOKE = Plan(1, 0.5, 5, 0.5, 500, 2, 6, 30.0, 1.0, 40, 2, 4)
+SMOKE = Plan(1, 0.5, 5, 0.5, 100, 2, 6, 30.0, 1.0, 40, 2, 4)
 CONCURRENCY = 20
 LATENCY = 0.05
 
