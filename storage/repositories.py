@@ -381,9 +381,6 @@ class IncidentRepository:
     async def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None:
         await self._update(incident_id, channel_id=channel_id, channel_name=channel_name)
 
-    async def attach_card(self, incident_id: int, ts: str) -> None:
-        await self._update(incident_id, card_ts=ts)
-
     async def attach_announcement(self, incident_id: int, channel_id: str, ts: str) -> None:
         await self._update(incident_id, announcement_channel_id=channel_id, announcement_ts=ts)
 
@@ -487,16 +484,10 @@ class IncidentRepository:
         )
 
     async def _update(self, incident_id: int, **values: Any) -> None:
-        # One UPDATE. Loading the row and its roles to set two columns was most of the time
-        # of the war room's writes in an alert storm (py-spy); the version moves as the ORM's
-        # flush moved it, and rows this session has loaded are brought up to date.
-        result = await self._session.execute(
-            update(IncidentRow)
-            .where(IncidentRow.id == incident_id)
-            .values(**values, updated_at=utcnow(), version=IncidentRow.version + 1)
-        )
-        if cast("CursorResult[Any]", result).rowcount != 1:
-            raise NoResultFound(f"no incident {incident_id}")
+        """:func:`update_incident` in this unit of work (the war room's own writes run it on
+        the batch writer: storage.war_room_setup)."""
+        connection = await self._session.connection()
+        await connection.run_sync(functools.partial(update_incident, **values), incident_id)
 
 
 class TimelineRepository:
@@ -630,25 +621,6 @@ class TimerRepository:
         """:func:`apply_timer` in this unit of work."""
         connection = await self._session.connection()
         await connection.run_sync(apply_timer, incident_id, plan)
-
-    async def hold(
-        self, incident_id: int, kind: TimerKind, owner: str, now: datetime, lease: timedelta
-    ) -> None:
-        """:func:`hold_timer` in this unit of work."""
-        connection = await self._session.connection()
-        await connection.run_sync(hold_timer, incident_id, kind, owner, now, lease)
-
-    async def renew_held(
-        self, incident_id: int, kind: TimerKind, owner: str, until: datetime
-    ) -> bool:
-        """:func:`renew_timer_claim` in this unit of work."""
-        connection = await self._session.connection()
-        return await connection.run_sync(renew_timer_claim, incident_id, kind, owner, until)
-
-    async def drop(self, incident_id: int, kind: TimerKind, owner: str) -> None:
-        """:func:`drop_held_timer` in this unit of work."""
-        connection = await self._session.connection()
-        await connection.run_sync(drop_held_timer, incident_id, kind, owner)
 
     async def holders(self) -> set[str]:
         rows = await self._session.scalars(
