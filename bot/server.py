@@ -13,7 +13,6 @@ in-flight ones finish, drain background work and exit, all within :data:`SHUTDOW
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import signal
 import time
@@ -109,7 +108,8 @@ def build_web_app(
     open_incidents: OpenIncidents | None = None,
     direct_events: DirectEvents | None = None,
 ) -> web.Application:
-    """``bolt`` is None in Socket Mode, where Slack's requests arrive over the websocket."""
+    """``bolt`` is None in Socket Mode, where Slack's requests arrive over the websocket.
+    ``direct_events`` are taken only from requests ``guard`` has checked."""
 
     async def record_directly(body: Mapping[str, Any]) -> web.Response:
         assert direct_events is not None
@@ -129,17 +129,13 @@ def build_web_app(
             return web.Response(status=500)
         return web.Response(status=200)
 
-    def direct_body(raw: bytes) -> Mapping[str, Any] | None:
-        """The parsed body when it is for :data:`direct_events`, else None (for Bolt)."""
-        if direct_events is None or not raw.startswith(b"{"):
-            return None
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            return None  # Bolt answers what it makes of it
-        if isinstance(body, dict) and malformed(body) is None and direct_events.wants(body):
-            return body
-        return None
+    def for_bolt(request: web.Request, body: str | dict[str, Any]) -> AsyncBoltRequest:
+        """The raw text, for Bolt to verify and parse; or the body the guard let through,
+        parsed. Bolt calls a request that comes parsed "socket_mode": it skips its own second
+        signature check, and nothing else in Bolt looks at the mode."""
+        headers: dict[str, str | Sequence[str]] = dict(request.headers)
+        mode = "http" if isinstance(body, str) else "socket_mode"
+        return AsyncBoltRequest(body=body, query=request.query_string, headers=headers, mode=mode)
 
     async def dispatch(request: web.Request) -> tuple[web.Response, str, str]:
         """The answer, the request's kind and the outcome to count."""
@@ -151,38 +147,30 @@ def build_web_app(
                 logger.warning("refused a %s request to %s", verdict.value, EVENTS_PATH)
                 return web.Response(status=401), "unknown", "refused"
         kind = "unknown"
-        body = direct_body(raw)
-        if body is not None:
-            response = await record_directly(body)
-            return response, "event", _outcome(response.status)
         try:
-            headers: dict[str, str | Sequence[str]] = dict(request.headers)
+            bolt_request: AsyncBoltRequest | None = None
             if guard is None:
                 # Slack sends UTF-8; anything else no longer matches its signature, which
                 # Bolt then refuses, instead of a decoding error becoming a 500.
-                bolt_request = AsyncBoltRequest(
-                    body=raw.decode("utf-8", errors="replace"),
-                    query=request.query_string,
-                    headers=headers,
-                )
+                bolt_request = for_bolt(request, raw.decode("utf-8", errors="replace"))
+                body = bolt_request.body
             else:
-                # The guard has checked these very bytes (signature, age, replay), so Bolt
-                # is handed the body parsed, faster than it parses (bot.request_body). Bolt
-                # calls a request that comes parsed "socket_mode": it skips its own second
-                # signature check, and nothing else in Bolt looks at the mode. A signed body
-                # that is not UTF-8 fails to decode here and is answered as malformed.
-                bolt_request = AsyncBoltRequest(
-                    body=parse_slack_body(raw.decode("utf-8"), request.content_type),
-                    query=request.query_string,
-                    headers=headers,
-                    mode="socket_mode",
-                )
-            if isinstance(bolt_request.body, Mapping):
-                kind = request_kind(bolt_request.body)
-                problem = malformed(bolt_request.body)
+                # The guard has checked these very bytes (signature, age, replay): the body
+                # is parsed once, here, faster than Bolt parses it (bot.request_body), for
+                # the direct path or for Bolt. A signed body that is not UTF-8 fails to
+                # decode and is answered as malformed.
+                body = parse_slack_body(raw.decode("utf-8"), request.content_type)
+            if isinstance(body, Mapping):
+                kind = request_kind(body)
+                problem = malformed(body)
                 if problem is not None:
                     logger.warning("ignored a malformed %s request: %s", kind, problem)
                     return web.Response(status=200), kind, "malformed"
+            if bolt_request is None:
+                if direct_events is not None and direct_events.wants(body):
+                    response = await record_directly(body)
+                    return response, kind, _outcome(response.status)
+                bolt_request = for_bolt(request, body)
             response = await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
         except Exception as exc:
             # Bolt's own parsing assumes well-formed payloads (``actions[0]``, ``user.id``)
