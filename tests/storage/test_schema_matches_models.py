@@ -9,10 +9,11 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import create_engine
-from storage.migrate import current_revision
+from storage.migrate import current_revision, upgrade_to_head
 from storage.models import Base
 
 
@@ -67,3 +68,17 @@ async def test_replicas_starting_together_on_one_sqlite_file_all_migrate(
         assert await current_revision(engine) is not None
     finally:
         await engine.dispose()
+
+
+async def test_every_migration_runs_in_one_transaction(tmp_path: Path) -> None:
+    # Committed a migration at a time, a replica starting beside this one could read the
+    # revision half-way and apply the next migration again ("duplicate column name").
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    commits: list[object] = []
+    event.listen(engine.sync_engine, "commit", commits.append)
+    try:
+        await upgrade_to_head(engine)
+        assert await current_revision(engine) is not None
+    finally:
+        await engine.dispose()
+    assert len(commits) == 1
