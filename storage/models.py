@@ -82,6 +82,9 @@ class IncidentRow(Base):
     resolved_at: Mapped[datetime | None]
     channel_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     channel_name: Mapped[str | None] = mapped_column(String(80))
+    # Why the war room failed to open, in words; None while it opens, once open, and after a
+    # retry is claimed.
+    war_room_error: Mapped[str | None] = mapped_column(Text)
     card_ts: Mapped[str | None] = mapped_column(String(32))
     announcement_channel_id: Mapped[str | None] = mapped_column(String(32))
     announcement_ts: Mapped[str | None] = mapped_column(String(32))
