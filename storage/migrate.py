@@ -7,11 +7,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import WRITE_OPTION
+from storage.models import Base
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _LOCKED_ATTEMPTS = 5
@@ -25,7 +26,24 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def upgrade_to_head(engine: AsyncEngine) -> None:
+# Shared with migrations/env.py: replicas migrating one PostgreSQL queue on it.
+MIGRATION_LOCK_ID = 0x4B4C58  # "KLX"
+
+
+def _is_empty(connection: Connection) -> bool:
+    if connection.dialect.name == "postgresql":
+        # Held to the end of the transaction, like env.py's (re-entrant in one session): two
+        # replicas starting on an empty database do not both create the schema.
+        connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})"))
+    return not inspect(connection).get_table_names()
+
+
+async def upgrade_to_head(engine: AsyncEngine, *, from_models: bool = True) -> None:
+    """``from_models``: an empty database gets the newest schema from the models in one step
+    and is stamped at head (Alembic's recipe for new databases), instead of replaying every
+    migration; SQLite's table rebuilds made that most of a fresh start.
+    ``tests/storage/test_schema_matches_models.py`` checks both ways give one schema."""
+
     def _upgrade(connection: Connection) -> None:
         # Begun here, before Alembic looks, the transaction is Alembic's "external" one: the
         # revision it reads and every migration run in it, committed once below. Left to
@@ -34,6 +52,10 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
         # read the revision half-way and applied the next migration as well ("duplicate
         # column name: summary", seen under load).
         connection.begin()
+        if from_models and _is_empty(connection):
+            Base.metadata.create_all(connection)
+            command.stamp(alembic_config(connection), "head")
+            return
         command.upgrade(alembic_config(connection), "head")
 
     for attempt in range(1, _LOCKED_ATTEMPTS + 1):

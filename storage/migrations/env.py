@@ -14,10 +14,8 @@ from alembic import context
 from sqlalchemy import Connection, text
 
 from storage.database import create_engine
+from storage.migrate import MIGRATION_LOCK_ID
 from storage.models import Base
-
-# Any constant shared by every replica: concurrent `migrate` runs on PostgreSQL queue on it.
-_MIGRATION_LOCK_ID = 0x4B4C58  # "KLX"
 
 
 def _run(connection: Connection) -> None:
@@ -29,7 +27,7 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
-            connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))
+            connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})"))
         context.run_migrations()
 
 
