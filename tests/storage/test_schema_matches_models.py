@@ -118,10 +118,11 @@ async def test_incidents_left_without_a_war_room_are_marked_failed_by_the_upgrad
                     "INSERT INTO incidents (id, declared_on, number, title, description, "
                     "service, severity, status, declared_by, declared_at, summary, "
                     "update_count, resolution, root_cause, version, updated_at) VALUES "
-                    f"({number}, '2026-11-22', {number}, 't', '', '', 'sev1', '{status}', "
+                    "(:number, '2026-11-22', :number, 't', '', '', 'sev1', :status, "
                     "'U0DECLARER', '2026-11-22 03:14:00', '', 0, '', '', 1, "
                     "'2026-11-22 03:14:00')"
-                )
+                ),
+                {"number": number, "status": status},
             )
         # Incident 2's setup is still in progress (another process holds it).
         connection.execute(
