@@ -10,7 +10,7 @@ from bot.ids import ActionId
 from slack_emulator import SlackEmulator
 from slack_emulator.state import EphemeralMessage
 from tests.e2e.harness import SIGNING_SECRET
-from tests.e2e.scenario import DECLARER, RESPONDER, TODAY, Scenario, custom_scenario
+from tests.e2e.scenario import DECLARER, RESPONDER, Scenario, custom_scenario, today
 from tests.e2e.test_app_home import incident_sections, open_home
 
 FAILED = "war room failed to open"
@@ -48,13 +48,13 @@ async def test_a_reset_workspace_fails_the_war_room_visibly_and_a_retry_opens_it
         async for scenario in custom_scenario(emulator, server.api_url, tmp_path):
             await scenario.declare("sev1 Checkout down")
             _, second = await scenario.incidents()
-            public_id = f"INC-{TODAY}-002"
+            public_id = f"INC-{today()}-002"
             assert second.channel_id is None
             assert second.war_room_error is not None
-            assert f"INC-{TODAY}-001" in second.war_room_error
+            assert f"INC-{today()}-001" in second.war_room_error
 
             notice = failure_notice(scenario)
-            assert f"INC-{TODAY}-001" in notice.text  # what failed, in words
+            assert f"INC-{today()}-001" in notice.text  # what failed, in words
             assert f"/incident retry {public_id}" in notice.text
             kinds = await scenario.timeline_kinds(second.id)
             assert TimelineKind.WAR_ROOM_FAILED in kinds
@@ -116,10 +116,10 @@ async def test_slack_failing_to_create_the_channel_offers_a_retry_button(
 
 async def test_retry_refuses_what_it_cannot_retry(scenario: Scenario) -> None:
     await scenario.declare("sev1 Checkout down")
-    public_id = f"INC-{TODAY}-001"
+    public_id = f"INC-{today()}-001"
     usage = await scenario.command("retry")
     assert "Which incident?" in usage["text"]
-    missing = await scenario.command(f"retry INC-{TODAY}-042")
+    missing = await scenario.command(f"retry INC-{today()}-042")
     assert "There is no incident" in missing["text"]
     opened = await scenario.command(f"retry {public_id}")
     assert "is ready" in opened["text"]  # it has its war room: nothing to retry
