@@ -59,26 +59,25 @@ def klaxon_text(mrkdwn: str, limit: int = MAX_ENTRY_TEXT) -> str:
     The cut counts a mention as one character and never splits a mention or an entity.
     """
     mrkdwn = " ".join(mrkdwn.split())
-    pieces: list[str] = []
-    room = limit
+    pieces: list[tuple[str, bool]] = []  # (mrkdwn, whether it is Klaxon's markup)
     position = 0
-    for match in (*_KLAXON_MARKUP.finditer(mrkdwn), None):
-        end = match.start() if match else len(mrkdwn)
-        words = escape(html.unescape(mrkdwn[position:end]))
-        if len(words) > room:
-            pieces.append(truncate(words, room))
-            break
-        pieces.append(words)
-        room -= len(words)
-        if match is None:
-            break
-        if room < 2:  # no room for the mention and the mark of the cut
-            pieces.append("…")
-            break
-        pieces.append(match.group(0))
-        room -= 1
+    for match in _KLAXON_MARKUP.finditer(mrkdwn):
+        pieces += [(escape(html.unescape(mrkdwn[position : match.start()])), False)]
+        pieces += [(match.group(0), True)]
         position = match.end()
-    return "".join(pieces)
+    pieces.append((escape(html.unescape(mrkdwn[position:])), False))
+    if sum(1 if markup else len(text) for text, markup in pieces) <= limit:
+        return "".join(text for text, _ in pieces)
+    kept: list[str] = []
+    room = limit - 1  # what is left beside the mark of the cut
+    for text, markup in pieces:
+        if (1 if markup else len(text)) > room:
+            # One more character makes truncate cut even a piece just one too long.
+            kept.append("…" if markup else truncate(text + "…", room + 1))
+            break
+        kept.append(text)
+        room -= 1 if markup else len(text)
+    return "".join(kept)
 
 
 def _when(moment: datetime) -> str:
