@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,8 +27,17 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def upgrade_to_head(engine: AsyncEngine) -> None:
-    def _upgrade(connection: Connection) -> None:
+@dataclass(frozen=True, slots=True)
+class Migrated:
+    """What one upgrade did: the revision it reached and the migrations it applied, in order
+    (revision id, first line of its description); none when the schema was already at head."""
+
+    revision: str | None
+    applied: tuple[tuple[str, str], ...]
+
+
+async def upgrade_to_head(engine: AsyncEngine) -> Migrated:
+    def _upgrade(connection: Connection) -> Migrated:
         # Begun here, before Alembic looks, the transaction is Alembic's "external" one: the
         # revision it reads and every migration run in it, committed once below. Left to
         # itself on SQLite (where it assumes DDL is not transactional), Alembic commits each
@@ -34,7 +45,12 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
         # read the revision half-way and applied the next migration as well ("duplicate
         # column name: summary", seen under load).
         connection.begin()
-        command.upgrade(alembic_config(connection), "head")
+        config = alembic_config(connection)
+        applied: list[tuple[str, str]] = []
+        config.attributes["applied"] = applied
+        command.upgrade(config, "head")
+        revision = MigrationContext.configure(connection).get_current_revision()
+        return Migrated(revision, tuple(applied))
 
     for attempt in range(1, _LOCKED_ATTEMPTS + 1):
         try:
@@ -43,9 +59,9 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
                 # second process starting at the same moment waits, then finds the schema at
                 # head. PostgreSQL takes an advisory lock instead (migrations/env.py).
                 await connection.execution_options(**{WRITE_OPTION: True})
-                await connection.run_sync(_upgrade)
+                migrated = await connection.run_sync(_upgrade)
                 await connection.commit()
-            return
+            return migrated
         except OperationalError as exc:
             # A replica migrating for longer than SQLite's busy timeout (a loaded machine)
             # makes the others give up waiting; the migration is transactional, so trying
@@ -53,11 +69,10 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
             if "locked" not in str(exc) or attempt == _LOCKED_ATTEMPTS:
                 raise
             await asyncio.sleep(0.2 * attempt)
+    raise AssertionError("the last attempt returns or raises")
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     def _read(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
