@@ -15,7 +15,7 @@ from bot.__main__ import main
 from slack_emulator import SlackEmulator
 from tests.e2e.scenario import DECLARER, RESPONDER, SRE_1, Scenario, custom_scenario
 from tests.e2e.test_scheduled_updates import FAST, escalations, scheduled_updates, wait_for
-from tests.e2e.test_security import everything_klaxon_showed
+from tests.e2e.test_security import everything_klaxon_showed, mrkdwn_texts
 
 HOSTILE = "<!channel> <@U123|bob> <#C123|x> <!subteam^S1> <https://evil|click>"
 # Any of these in a Slack text would ping, link or broadcast.
@@ -81,6 +81,14 @@ async def test_hostile_title_update_resolution_and_action_item_are_inert_on_ever
 
     shown = everything_klaxon_showed(world)
     shown["App Home"] = [str(view.definition) for view in world.ws.views()]
+    # Direct messages (the escalation DM) are not among the workspace's channels.
+    shown["direct messages"] = [
+        text
+        for im in world.ws.channels_by_id.values()
+        if im.is_im
+        for message in world.ws.bot_messages(im.id)
+        for text in mrkdwn_texts({"text": message.text, "blocks": message.blocks})
+    ]
     for where, texts in shown.items():
         for text in texts:
             live = LIVE_IN_SLACK.search(text)
