@@ -40,11 +40,21 @@ _SEVERITY_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
 _PATTERN_FIELDS = {"date", "number", "slug", "severity"}
 
 
+def _as_written(value: object) -> object:
+    """A bare number (TOML ``update_cadence = 15``) as the text it was, so it is refused like
+    any other malformed duration: 15 seconds or 15 minutes would only be a guess."""
+    if isinstance(value, int | float):  # bool is an int too
+        return str(value).lower()
+    return value
+
+
 def _duration(value: object) -> object:
+    value = _as_written(value)
     return parse_duration(value) if isinstance(value, str) else value
 
 
 def _offset(value: object) -> object:
+    value = _as_written(value)
     return parse_duration(value, allow_zero=True) if isinstance(value, str) else value
 
 
