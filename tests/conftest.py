@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -30,6 +31,18 @@ _ENVIRONMENT = (
     "KLAXON_LOG_LEVEL",
     "KLAXON_LOG_FORMAT",
 )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Hostile-input tests capture logs holding lone surrogates, which pytest-xdist cannot
+    send from a worker (only UTF-8 crosses): escape them in the report's captured output."""
+    outcome = yield
+    report = outcome.get_result()
+    report.sections = [
+        (title, content.encode("utf-8", "backslashreplace").decode())
+        for title, content in report.sections
+    ]
 
 
 @pytest.fixture(autouse=True)
