@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ RATE_LIMIT_FALLBACK_WAIT = 5.0
 CREATE_FAILURES_TOLERATED = 4
 CREATE_RETRY_DELAY = 0.5
 T = TypeVar("T")
+_PERSON = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +67,15 @@ class Requester:
     channel_id: str | None = None
     response_url: str | None = None
 
+    @property
+    def is_person(self) -> bool:
+        return _PERSON.match(self.user_id) is not None
+
 
 async def tell(services: Services, requester: Requester, message: Message) -> None:
     """An ephemeral note to the declarer; never fails the flow it reports on."""
+    if not requester.is_person:
+        return  # an alert source: the war room and the timeline say what happened
     try:
         if requester.response_url:
             await services.slack.respond(requester.response_url, message.ephemeral())
@@ -151,7 +159,9 @@ async def _orphan(services: Services, name: str) -> tuple[str, str] | None:
 async def responders_to_invite(
     slack: SlackGateway, severity: Severity, declarer: str, problems: list[str]
 ) -> list[str]:
-    users = [declarer, *(t for t in severity.responders if not t.startswith("S"))]
+    # An incident an alert declared has no declarer to invite.
+    people = [declarer] if _PERSON.match(declarer) else []
+    users = [*people, *(t for t in severity.responders if not t.startswith("S"))]
     groups = [t for t in severity.responders if t.startswith("S")]
     expanded = await asyncio.gather(
         *(slack.usergroup_members(group) for group in groups), return_exceptions=True
@@ -238,8 +248,21 @@ async def _holding_setup(
     await service.finish_setup(writer, incident.id, holder)
 
 
+@dataclass(frozen=True, slots=True)
+class Extras:
+    """What an alert route adds: more responders, its own stakeholder channel."""
+
+    responders: tuple[str, ...] = ()
+    announce_to: str | None = None
+
+
 async def open_war_room(
-    services: Services, incident: Incident, requester: Requester, *, fresh_claim: bool = False
+    services: Services,
+    incident: Incident,
+    requester: Requester,
+    *,
+    fresh_claim: bool = False,
+    extras: Extras | None = None,
 ) -> None:
     """Open the war room, or finish opening it after a process died midway: steps already
     recorded (channel, card, announcement) are not done again. ``fresh_claim``: the setup
@@ -260,26 +283,35 @@ async def open_war_room(
             _holding_setup(services, incident, fresh_claim=fresh_claim),
             services.war_room_slots,
         ):
-            await _open_war_room(services, incident, requester, delayed)
+            await _open_war_room(services, incident, requester, delayed, extras or Extras())
     finally:
         delayed.cancel()
 
 
 async def _open_war_room(
-    services: Services, incident: Incident, requester: Requester, delayed: asyncio.TimerHandle
+    services: Services,
+    incident: Incident,
+    requester: Requester,
+    delayed: asyncio.TimerHandle,
+    extras: Extras,
 ) -> None:
     config, slack, uow = services.config, services.slack, services.unit_of_work
     severity = config.severities[incident.severity]
     problems: list[str] = []
+    inviting = severity
+    if extras.responders:
+        inviting = severity.model_copy(
+            update={"responders": (*severity.responders, *extras.responders)}
+        )
 
     try:
         if incident.channel_id is not None and incident.channel_name is not None:
             channel_id, channel_name = incident.channel_id, incident.channel_name
-            invitees = await responders_to_invite(slack, severity, incident.declared_by, problems)
+            invitees = await responders_to_invite(slack, inviting, incident.declared_by, problems)
         else:
             (channel_id, channel_name), invitees = await asyncio.gather(
                 _create_channel(services, config.war_room, incident, severity),
-                responders_to_invite(slack, severity, incident.declared_by, problems),
+                responders_to_invite(slack, inviting, incident.declared_by, problems),
             )
         delayed.cancel()
     except SlackUnavailable as exc:
@@ -306,7 +338,7 @@ async def _open_war_room(
     card = incident_card(incident, config.severities)
     topic_text = channel_topic(incident, severity)
     notice = render_declared(services.templates.declared, incident, severity)
-    announcement_channel = config.announcements.channel
+    announcement_channel = extras.announce_to or config.announcements.channel
     invited, topic, posted, announced = await _settle(
         slack.invite(channel_id, invitees),
         slack.set_topic(channel_id, topic_text),
