@@ -37,7 +37,9 @@ def declared_entry(severity_label: str, title: str, actor: str, started: datetim
 
 
 def firing_entry(descriptions: Sequence[str]) -> str:
-    return f"{_alerts(len(descriptions))} more firing: {_listed(descriptions)}"
+    count = len(descriptions)
+    more = "1 more alert" if count == 1 else f"{count} more alerts"
+    return f"{more} firing: {_listed(descriptions)}"
 
 
 def resolved_entry(descriptions: Sequence[str]) -> str:

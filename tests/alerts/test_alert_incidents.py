@@ -3,32 +3,169 @@ responders see in the emulated Slack."""
 
 from __future__ import annotations
 
-from bot.domain.incident import TimelineKind
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from storage.models import IncidentRow
 from tests.alerts.helpers import (
+    STARTED,
     alert,
     alertmanager_payload,
     eventually,
+    groups,
     incidents,
     notifications,
     post_alerts,
     timeline_texts,
 )
+from tests.e2e.harness import writing
 from tests.e2e.scenario import TODAY, Scenario, war_room_name
+
+ACTOR = "Alertmanager (receiver klaxon)"
+ROOM = war_room_name("checkout-p99-latency-above-2s")
+
+
+def checkout(*alerts: dict[str, object]) -> dict[str, object]:
+    return alertmanager_payload(
+        list(alerts) or [alert("HighLatency", service="checkout", pod="a-1")],
+        common_labels={"alertname": "HighLatency", "service": "checkout", "severity": "critical"},
+        common_annotations={
+            "summary": "Checkout p99 latency above 2s",
+            "runbook_url": "https://runbooks.example/latency",
+        },
+    )
+
+
+def pod(name: str, *, status: str = "firing") -> dict[str, object]:
+    return alert(
+        "HighLatency",
+        status=status,
+        fingerprint=f"fp-{name}",
+        service="checkout",
+        severity="critical",
+        pod=name,
+    )
+
+
+def notices(scenario: Scenario) -> list[str]:
+    """What Klaxon posted in the war room after opening it: the alert notices."""
+    return [
+        m.text for m in scenario.ws.bot_messages(ROOM) if "firing" in m.text or "resolved" in m.text
+    ]
 
 
 async def test_firing_group_declares_one_incident_with_its_war_room(alerting: Scenario) -> None:
-    payload = alertmanager_payload(
-        [alert("HighLatency", service="checkout", severity="critical")],
-        common_annotations={"summary": "Checkout p99 latency above 2s"},
-    )
-    answer = await post_alerts(alerting.bot, payload)
+    answer = await post_alerts(alerting.bot, checkout(pod("a-1")))
     assert answer.status == 200, answer.body
     assert answer.json() == {"status": "stored", "incident": f"INC-{TODAY}-001"}
     await alerting.settle()
     [incident] = await incidents(alerting.bot)
-    assert (incident.severity, incident.declared_by) == ("sev1", "Alertmanager (receiver klaxon)")
+    assert (incident.severity, incident.declared_by) == ("sev1", ACTOR)
     assert incident.title == "Checkout p99 latency above 2s"
-    room = alerting.ws.channel(war_room_name("checkout-p99-latency-above-2s"))
-    assert room is not None and incident.channel_id == room.id
-    [card] = alerting.ws.pins(room.name)
-    assert "Alertmanager (receiver klaxon)" in str(card.blocks)
+    assert "https://runbooks.example/latency" in incident.description
+    room = alerting.ws.channel(ROOM)
+    assert room is not None
+    assert incident.channel_id == room.id
+    [card] = alerting.ws.pins(ROOM)
+    assert ACTOR in str(card.blocks)
+    announcement = alerting.ws.last_message("incidents")
+    assert announcement is not None
+    assert ACTOR in announcement.text or ACTOR in str(announcement.blocks)
+
+
+async def test_mtta_counts_from_the_alert_start(alerting: Scenario) -> None:
+    await post_alerts(alerting.bot, checkout(pod("a-1")))
+    await alerting.settle()
+    [incident] = await incidents(alerting.bot)
+    assert incident.detected_at == STARTED
+    assert incident.declared_at > STARTED
+
+
+async def test_the_same_notification_twice_is_stored_once(alerting: Scenario) -> None:
+    # An HA peer's copy, a retry after a lost answer, or a repeat: byte for byte the same.
+    first = await post_alerts(alerting.bot, checkout(pod("a-1")))
+    second = await post_alerts(alerting.bot, checkout(pod("a-1")))
+    assert (first.status, second.status) == (200, 200)
+    assert second.json() == {"status": "duplicate", "incident": None}
+    await alerting.settle()
+    assert len(await notifications(alerting.bot)) == 1
+    assert len(await incidents(alerting.bot)) == 1
+    assert len([c for c in alerting.ws.channels if c.name.startswith("inc-")]) == 1
+
+
+async def test_new_alerts_join_the_open_incident_with_one_gathered_notice(
+    alerting: Scenario,
+) -> None:
+    await post_alerts(alerting.bot, checkout(pod("a-1")))
+    # Two more notifications of the group within the notice interval: one message says both.
+    await post_alerts(alerting.bot, checkout(pod("a-1"), pod("b-2")))
+    await post_alerts(alerting.bot, checkout(pod("a-1"), pod("b-2"), pod("c-3")))
+    await alerting.settle()
+    [incident] = await incidents(alerting.bot)
+    texts = [text for kind, text in await timeline_texts(alerting.bot, incident.id)]
+    assert "1 more alert firing: HighLatency (pod=b-2)" in texts
+    assert "1 more alert firing: HighLatency (pod=c-3)" in texts
+    [notice] = notices(alerting)
+    assert "pod=b-2" in notice
+    assert "pod=c-3" in notice
+    [group] = await groups(alerting.bot)
+    assert set(group.firing) == {"fp-a-1", "fp-b-2", "fp-c-3"}
+
+
+async def test_resolved_group_is_reported_and_the_incident_stays_open(alerting: Scenario) -> None:
+    await post_alerts(alerting.bot, checkout(pod("a-1")))
+    await alerting.settle()
+    await post_alerts(alerting.bot, checkout(pod("a-1", status="resolved")))
+    await alerting.settle()
+    [incident] = await incidents(alerting.bot)
+    assert incident.status == "investigating"
+    texts = [text for kind, text in await timeline_texts(alerting.bot, incident.id)]
+    assert any(text.startswith("All alerts resolved at ") for text in texts)
+    [notice] = notices(alerting)
+    assert "All alerts resolved" in notice
+    assert "stays open until someone resolves it" in notice
+
+
+async def test_route_sets_severity_channel_and_moves_to_monitoring_on_resolve(
+    alerting: Scenario,
+) -> None:
+    payments = alert("PaymentsDown", fingerprint="fp-pay", team="payments", severity="warning")
+    await post_alerts(alerting.bot, alertmanager_payload([payments], group_key="{}:payments"))
+    await alerting.settle()
+    [incident] = await incidents(alerting.bot)
+    assert incident.severity == "sev1"  # the route's, not warning's sev3
+    assert incident.title == "PaymentsDown (team=payments)"
+    assert alerting.ws.bot_messages("payments"), "announced in the route's channel"
+    resolved = {**payments, "status": "resolved"}
+    await post_alerts(alerting.bot, alertmanager_payload([resolved], group_key="{}:payments"))
+    await alerting.settle()
+    [incident] = await incidents(alerting.bot)
+    assert incident.status == "monitoring"
+    assert "Monitoring" in alerting.ws.topic(incident.channel_name)
+
+
+async def test_notify_only_route_posts_the_alert_and_declares_nothing(alerting: Scenario) -> None:
+    info = alert("DiskFilling", fingerprint="fp-disk", severity="info", host="db-1")
+    answer = await post_alerts(alerting.bot, alertmanager_payload([info], group_key="{}:disk"))
+    assert answer.json() == {"status": "stored", "incident": None}
+    await alerting.settle()
+    assert await incidents(alerting.bot) == []
+    [post] = alerting.ws.bot_messages("alerts")
+    assert "FIRING" in post.text
+    assert "DiskFilling" in post.text
+
+
+async def test_a_group_firing_again_after_its_incident_closed_declares_a_new_one(
+    alerting: Scenario,
+) -> None:
+    await post_alerts(alerting.bot, checkout(pod("a-1")))
+    await alerting.settle()
+    async with writing(alerting.bot.klaxon.engine) as connection:
+        await connection.execute(update(IncidentRow).values(status="closed"))
+    again = {**pod("a-1"), "startsAt": (STARTED + timedelta(hours=1)).isoformat()}
+    answer = await post_alerts(alerting.bot, checkout(again))
+    assert answer.json()["incident"] == f"INC-{TODAY}-002"
+    await alerting.settle()
+    assert len(await incidents(alerting.bot)) == 2
+    await eventually(lambda: alerting.ws.channel(war_room_name("checkout-p99-latency-above-2s", 2)))
