@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import shutil
-import subprocess
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -150,7 +149,7 @@ async def eventually(check: Any, timeout: float = 20.0, interval: float = 0.1) -
 class Alertmanager:
     url: str
     cluster_port: int
-    process: subprocess.Popen[bytes]
+    process: asyncio.subprocess.Process
     log: Path
 
     async def push(self, session: aiohttp.ClientSession, alerts: list[dict[str, Any]]) -> None:
@@ -182,8 +181,15 @@ receivers:
 
 @contextlib.asynccontextmanager
 async def running_alertmanager(
-    workdir: Path, webhook_url: str, *, peers: Sequence[int] = (), name: str = "am"
+    workdir: Path,
+    webhook_url: str,
+    *,
+    peers: Sequence[int] = (),
+    name: str = "am",
+    peer_timeout: str = "500ms",
 ) -> AsyncIterator[Alertmanager]:
+    """``peer_timeout``: how long a peer waits for the one before it to send; short, both
+    members of a pair send before the gossip tells the second that the first did."""
     assert ALERTMANAGER is not None
     home = workdir / name
     home.mkdir()
@@ -200,31 +206,34 @@ async def running_alertmanager(
         # Gossip settles in a moment on loopback; the default waits are for real networks.
         "--cluster.gossip-interval=50ms",
         "--cluster.pushpull-interval=1s",
-        "--cluster.peer-timeout=500ms",
+        f"--cluster.peer-timeout={peer_timeout}",
         "--cluster.settle-timeout=1s",
         *(f"--cluster.peer=127.0.0.1:{peer}" for peer in peers),
     ]
     log = home / "alertmanager.log"
     with log.open("wb") as output:
-        process = subprocess.Popen(arguments, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603
+        process = await asyncio.create_subprocess_exec(
+            *arguments, stdout=output, stderr=asyncio.subprocess.STDOUT
+        )
     manager = Alertmanager(f"http://127.0.0.1:{port}", cluster_port, process, log)
     try:
         async with aiohttp.ClientSession() as session:
             await _wait_ready(session, manager)
         yield manager
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), timeout=5)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
 
 
 async def _wait_ready(session: aiohttp.ClientSession, manager: Alertmanager) -> None:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        if manager.process.poll() is not None:
+        if manager.process.returncode is not None:
             raise AssertionError(f"alertmanager exited: {manager.log.read_text()[-2000:]}")
         with contextlib.suppress(aiohttp.ClientError):
             async with session.get(manager.url + "/-/ready") as response:
