@@ -97,13 +97,17 @@ def describe_alert(alert: Alert, shared: Mapping[str, str]) -> str:
 
 
 def title(notification: Notification) -> str:
+    """The group's summary; else its alert name and the labels its alerts share."""
     summary = single_line(notification.common_annotations.get("summary", ""))
-    if not summary and notification.title:
-        summary = single_line(notification.title)
     if any(ch.isalnum() for ch in summary):
         return summary[:MAX_TITLE]
     labels = group_labels(notification)
-    name = labels.get("alertname") or notification.alerts[0].name
+    name = labels.get("alertname", "")
+    if not name:
+        # Grafana groups alerts of different names; its own title ("[FIRING:2] ...") goes
+        # stale as the group changes.
+        names = list(dict.fromkeys(alert.name for alert in notification.alerts))
+        name = names[0] + (f" and {len(names) - 1} more" if len(names) > 1 else "")
     extra = [
         f"{key}={value}"
         for key, value in sorted(labels.items())
