@@ -30,12 +30,53 @@ from storage.repositories import (
 _GROUPS = cast("Table", AlertGroupRow.__table__)
 _NOTIFICATIONS = cast("Table", AlertNotificationRow.__table__)
 _INCIDENTS = cast("Table", IncidentRow.__table__)
-_GROUP = select(_GROUPS.c.id, _GROUPS.c.incident_id, _GROUPS.c.firing).where(
-    _GROUPS.c.group_id == bindparam("group_id")
+# Built once: an alert storm runs these thousands of times a second, and building a
+# statement costs more than SQLite takes to run it.
+# SQLite: the group with its incident's status in one statement (one writer, no races).
+_GROUP = (
+    select(_GROUPS.c.id, _GROUPS.c.incident_id, _GROUPS.c.firing, _INCIDENTS.c.status)
+    .select_from(_GROUPS.outerjoin(_INCIDENTS, _GROUPS.c.incident_id == _INCIDENTS.c.id))
+    .where(_GROUPS.c.group_id == bindparam("group_id"))
+)
+# PostgreSQL: the group's row is the lock that orders replicas. The incident's status is read
+# after the lock is granted: a join would pair the row another replica just pointed at a new
+# incident with the old incident's status (re-checked rows keep their joined partners).
+_LOCKED_GROUP = (
+    select(_GROUPS.c.id, _GROUPS.c.incident_id, _GROUPS.c.firing)
+    .where(_GROUPS.c.group_id == bindparam("group_id"))
+    .with_for_update()
 )
 _INCIDENT_STATUS = select(_INCIDENTS.c.status).where(_INCIDENTS.c.id == bindparam("incident_id"))
-_MOVABLE = (IncidentStatus.INVESTIGATING.value, IncidentStatus.IDENTIFIED.value)
-_OPEN = tuple(status.value for status in IncidentStatus if status.is_open)
+_UPDATE_GROUP = (
+    update(_GROUPS)
+    .where(_GROUPS.c.id == bindparam("row_id"))
+    .values(
+        incident_id=bindparam("incident_id"),
+        firing=bindparam("firing"),
+        status=bindparam("status"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+_LINK_NOTIFICATION = (
+    update(_NOTIFICATIONS)
+    .where(_NOTIFICATIONS.c.dedup_key == bindparam("key"))
+    .values(incident_id=bindparam("incident_id"))
+)
+_TO_MONITORING = (
+    update(_INCIDENTS)
+    .where(
+        _INCIDENTS.c.id == bindparam("incident_id"),
+        _INCIDENTS.c.status.in_(
+            (IncidentStatus.INVESTIGATING.value, IncidentStatus.IDENTIFIED.value)
+        ),
+    )
+    .values(
+        status=IncidentStatus.MONITORING.value,
+        updated_at=bindparam("now"),
+        version=_INCIDENTS.c.version + 1,
+    )
+)
+_OPEN = frozenset(status.value for status in IncidentStatus if status.is_open)
 
 
 @dataclass(frozen=True)
@@ -89,23 +130,13 @@ def store_alerts(connection: Connection, batch: Sequence[PendingAlerts]) -> list
     return [_store(connection, pending) for pending in batch]
 
 
-def _store(connection: Connection, pending: PendingAlerts) -> StoredAlerts:
-    dialect, now = connection.dialect.name, pending.now
-    inserted = connection.execute(
-        ignoring_duplicates(dialect, AlertNotificationRow),
-        {
-            "dedup_key": pending.dedup_key,
-            "group_id": pending.group_id,
-            "status": pending.status,
-            "received_at": now,
-            "incident_id": None,
-            "payload": dict(pending.payload),
-        },
-    )
-    if inserted.rowcount != 1:
-        return StoredAlerts(duplicate=True)
+def _group(connection: Connection, pending: PendingAlerts) -> tuple[Any, str | None]:
+    """The group's row, locked, and its incident's status; created on its first notification."""
+    group = _read_group(connection, pending.group_id)
+    if group is not None:
+        return group
     connection.execute(
-        ignoring_duplicates(dialect, AlertGroupRow),
+        ignoring_duplicates(connection.dialect.name, AlertGroupRow),
         {
             "group_id": pending.group_id,
             "source": pending.source,
@@ -114,40 +145,68 @@ def _store(connection: Connection, pending: PendingAlerts) -> StoredAlerts:
             "incident_id": None,
             "firing": {},
             "status": pending.status,
-            "updated_at": now,
+            "updated_at": pending.now,
         },
     )
-    group = connection.execute(_GROUP.with_for_update(), {"group_id": pending.group_id}).one()
+    group = _read_group(connection, pending.group_id)
+    assert group is not None
+    return group
+
+
+def _read_group(connection: Connection, group_id: str) -> tuple[Any, str | None] | None:
+    if connection.dialect.name == "sqlite":
+        joined = connection.execute(_GROUP, {"group_id": group_id}).first()
+        return None if joined is None else (joined, joined.status)
+    row = connection.execute(_LOCKED_GROUP, {"group_id": group_id}).first()
+    if row is None:
+        return None
+    if row.incident_id is None:
+        return row, None
+    return row, connection.scalar(_INCIDENT_STATUS, {"incident_id": row.incident_id})
+
+
+def _store(connection: Connection, pending: PendingAlerts) -> StoredAlerts:
+    group, status = _group(connection, pending)
+    incident_id: int | None = group.incident_id if status in _OPEN else None
+    # The group's lock is held: a copy of this notification is either committed already,
+    # and this insert does nothing, or waits behind this transaction.
+    inserted = connection.execute(
+        ignoring_duplicates(connection.dialect.name, AlertNotificationRow),
+        {
+            "dedup_key": pending.dedup_key,
+            "group_id": pending.group_id,
+            "status": pending.status,
+            "received_at": pending.now,
+            "incident_id": incident_id,
+            "payload": dict(pending.payload),
+        },
+    )
+    if inserted.rowcount != 1:
+        return StoredAlerts(duplicate=True)
     known: dict[str, str] = dict(group.firing or {})
     started = tuple(text for key, text in pending.firing.items() if key not in known)
     stopped = tuple(text for key, text in known.items() if key not in pending.firing)
-    incident_id: int | None = group.incident_id
-    if incident_id is not None:
-        status = connection.scalar(_INCIDENT_STATUS, {"incident_id": incident_id})
-        if status not in _OPEN:
-            incident_id = None
     outcome = StoredAlerts(incident_id=incident_id, started=started, stopped=stopped)
     if incident_id is None and pending.firing and pending.declaration is not None:
         incident = _declare(connection, pending)
         incident_id = incident.id
         outcome = StoredAlerts(incident_id=incident.id, declared=incident, started=started)
+        connection.execute(
+            _LINK_NOTIFICATION, {"key": pending.dedup_key, "incident_id": incident_id}
+        )
     elif incident_id is not None:
         outcome = _add(connection, pending, incident_id, started, stopped, bool(known))
-    connection.execute(
-        update(_GROUPS)
-        .where(_GROUPS.c.id == group.id)
-        .values(
-            incident_id=incident_id,
-            firing=dict(pending.firing),
-            status=pending.status,
-            updated_at=now,
+    if incident_id != group.incident_id or known != pending.firing:
+        connection.execute(
+            _UPDATE_GROUP,
+            {
+                "row_id": group.id,
+                "incident_id": incident_id,
+                "firing": dict(pending.firing),
+                "status": pending.status,
+                "updated_at": pending.now,
+            },
         )
-    )
-    connection.execute(
-        update(_NOTIFICATIONS)
-        .where(_NOTIFICATIONS.c.dedup_key == pending.dedup_key)
-        .values(incident_id=incident_id)
-    )
     return outcome
 
 
@@ -188,56 +247,36 @@ def _add(
 ) -> StoredAlerts:
     texts, key = pending.texts, f"alerts:{pending.dedup_key[:40]}"
     all_resolved = was_firing and not pending.firing
+    entries = []
     if started:
-        _entry(
-            connection,
-            incident_id,
-            TimelineKind.ALERTS,
-            texts.firing(started),
-            pending,
-            key + ":firing",
-        )
+        entries.append((TimelineKind.ALERTS, texts.firing(started), key + ":firing", False))
     if all_resolved:
-        _entry(
-            connection,
-            incident_id,
-            TimelineKind.ALERTS,
-            texts.all_resolved,
-            pending,
-            key + ":all-resolved",
-            True,
-        )
+        entries.append((TimelineKind.ALERTS, texts.all_resolved, key + ":all-resolved", True))
     elif stopped:
-        _entry(
-            connection,
-            incident_id,
-            TimelineKind.ALERTS,
-            texts.resolved(stopped),
-            pending,
-            key + ":resolved",
-        )
+        entries.append((TimelineKind.ALERTS, texts.resolved(stopped), key + ":resolved", False))
     moved = False
     if all_resolved and pending.move_to_monitoring:
         result = connection.execute(
-            update(_INCIDENTS)
-            .where(_INCIDENTS.c.id == incident_id, _INCIDENTS.c.status.in_(_MOVABLE))
-            .values(
-                status=IncidentStatus.MONITORING.value,
-                updated_at=pending.now,
-                version=_INCIDENTS.c.version + 1,
-            )
+            _TO_MONITORING, {"incident_id": incident_id, "now": pending.now}
         )
         moved = result.rowcount == 1
         if moved:
-            _entry(
-                connection,
+            monitoring = f"monitoring:{pending.dedup_key[:40]}"
+            entries.append((TimelineKind.STATUS_CHANGED, texts.to_monitoring, monitoring, True))
+    if entries:
+        values = [
+            timeline_entry_values(
                 incident_id,
-                TimelineKind.STATUS_CHANGED,
-                texts.to_monitoring,
-                pending,
-                f"monitoring:{pending.dedup_key[:40]}",
-                True,
+                kind,
+                occurred_at=pending.now,
+                actor=None,
+                text=text,
+                is_key=is_key,
+                dedup_key=dedup_key,
             )
+            for kind, text, dedup_key, is_key in entries
+        ]
+        connection.execute(ignoring_duplicates(connection.dialect.name, TimelineEntryRow), values)
     return StoredAlerts(
         incident_id=incident_id,
         started=started,
