@@ -171,6 +171,14 @@ def _ready_rooms(ws: Workspace) -> int:
     return sum(1 for c in ws.channels if c.name.startswith("inc-") and ws.pins(c.id))
 
 
+async def _rooms_ready(ws: Workspace, rooms: int, within: float) -> None:
+    deadline = time.monotonic() + within
+    ready = _ready_rooms(ws)
+    while ready < rooms and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        ready = _ready_rooms(ws)
+
+
 def _count(database: Path, table: str) -> int:
     with sqlite3.connect(database) as db:
         return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
@@ -195,9 +203,7 @@ async def run(
                 stormed, duplicates = await storm(
                     session, bot_url + PATH, groups, notifications, within / compress
                 )
-                deadline = time.monotonic() + 2 * TIER_2.window / compress + 30
-                while _ready_rooms(ws) < groups and time.monotonic() < deadline:
-                    await asyncio.sleep(0.1)
+                await _rooms_ready(ws, groups, 2 * TIER_2.window / compress + 30)
                 await asyncio.sleep(1)  # a second war room would have shown up by now
                 stored = _count(database, "alert_notifications")
                 ours = await blast(session, bot_url + PATH, bodies)
