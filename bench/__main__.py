@@ -8,8 +8,8 @@ app, declare to a ready war room, an alert storm under Slack's Tier 2 limit, tim
 beside a bare Bolt events app, an Alertmanager storm (each notification twice, as an HA pair
 sends it) beside a bare aiohttp handler, and timers (5,000 open incidents on short cadences).
 Prints a summary table and each benchmark's own table; ``--write`` also saves them, with a
-description of the machine, as Markdown. ``--smoke`` runs each for a few seconds, for the test suite: its
-figures only show that every benchmark still works.
+description of the machine, as Markdown. ``--smoke`` runs each for a few seconds, for the
+test suite: its figures only show that every benchmark still works.
 """
 
 from __future__ import annotations
