@@ -41,11 +41,21 @@ _PATTERN_FIELDS = {"date", "number", "slug", "severity"}
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
+def _as_written(value: object) -> object:
+    """A bare number (TOML ``update_cadence = 15``) as the text it was, so it is refused like
+    any other malformed duration: 15 seconds or 15 minutes would only be a guess."""
+    if isinstance(value, int | float):  # bool is an int too
+        return str(value).lower()
+    return value
+
+
 def _duration(value: object) -> object:
+    value = _as_written(value)
     return parse_duration(value) if isinstance(value, str) else value
 
 
 def _offset(value: object) -> object:
+    value = _as_written(value)
     return parse_duration(value, allow_zero=True) if isinstance(value, str) else value
 
 

@@ -17,7 +17,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///klaxon.db"
 _HINTS = {
     "slack_bot_token": (
         "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your Slack "
-        "app's 'OAuth & Permissions' page"
+        "app's 'OAuth & Permissions' page, or try Klaxon without Slack: python -m bot sandbox"
     ),
     "slack_signing_secret": (
         "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's "

@@ -74,10 +74,10 @@ class IncidentRow(Base):
     service: Mapped[str] = mapped_column(String(200), default="")
     severity: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), index=True)
-    # A Slack user id, or an alert source ("Alertmanager (receiver klaxon)", migration 0006).
+    # A Slack user id, or an alert source ("Alertmanager (receiver klaxon)", migration 0007).
     declared_by: Mapped[str] = mapped_column(String(255))
     declared_at: Mapped[datetime]
-    # When the alert that declared it started firing (migration 0006): MTTA counts from here.
+    # When the alert that declared it started firing (migration 0007): MTTA counts from here.
     detected_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(32))
     acknowledged_at: Mapped[datetime | None]
@@ -85,6 +85,9 @@ class IncidentRow(Base):
     resolved_at: Mapped[datetime | None]
     channel_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     channel_name: Mapped[str | None] = mapped_column(String(80))
+    # Why the war room failed to open, in words; None while it opens, once open, and after a
+    # retry is claimed.
+    war_room_error: Mapped[str | None] = mapped_column(Text)
     card_ts: Mapped[str | None] = mapped_column(String(32))
     announcement_channel_id: Mapped[str | None] = mapped_column(String(32))
     announcement_ts: Mapped[str | None] = mapped_column(String(32))

@@ -282,6 +282,7 @@ def to_incident(row: IncidentRow) -> Incident:
         detected_at=row.detected_at,
         channel_id=row.channel_id,
         channel_name=row.channel_name,
+        war_room_error=row.war_room_error,
         acknowledged_by=row.acknowledged_by,
         acknowledged_at=row.acknowledged_at,
         resolved_by=row.resolved_by,

@@ -43,10 +43,13 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A migrated, empty database of each kind; PostgreSQL gets a schema of its own per test."""
+    """A migrated, empty database of each kind; PostgreSQL gets a schema of its own per test.
+    Marked ``replay_migrations``, the schema is built by every migration in turn instead of
+    from the models."""
+    from_models = request.node.get_closest_marker("replay_migrations") is None
     if request.param == "sqlite":
         sqlite_engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'klaxon.db'}")
-        await upgrade_to_head(sqlite_engine)
+        await upgrade_to_head(sqlite_engine, from_models=from_models)
         yield sqlite_engine
         await sqlite_engine.dispose()
         return
@@ -60,7 +63,7 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}}
     )
     try:
-        await upgrade_to_head(pg_engine)
+        await upgrade_to_head(pg_engine, from_models=from_models)
         yield pg_engine
     finally:
         await pg_engine.dispose()

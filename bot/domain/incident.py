@@ -36,6 +36,8 @@ class TimelineKind(enum.StrEnum):
 
     DECLARED = "declared"
     WAR_ROOM_OPENED = "war_room_opened"
+    WAR_ROOM_FAILED = "war_room_failed"
+    WAR_ROOM_RETRIED = "war_room_retried"
     RESPONDERS_INVITED = "responders_invited"
     CARD_POSTED = "card_posted"
     ANNOUNCED = "announced"
@@ -116,6 +118,8 @@ class Incident:
     service: str = ""
     channel_id: str | None = None
     channel_name: str | None = None
+    # Why the war room failed to open (a person may retry); None otherwise.
+    war_room_error: str | None = None
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
     resolved_by: str | None = None

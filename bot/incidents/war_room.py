@@ -18,6 +18,7 @@ import dataclasses
 import logging
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,9 +27,10 @@ from typing import Any, TypeVar
 from bot.clock import utcnow
 from bot.config import Severity, WarRoom
 from bot.domain.channel_names import war_room_name
-from bot.domain.incident import Incident, TimelineKind
+from bot.domain.incident import Incident
 from bot.errors import SlackUnavailable
 from bot.incidents import service
+from bot.reports import home
 from bot.services import Services
 from bot.slack_gateway import NameTaken, SlackGateway
 from message_templates.announcement import render_declared
@@ -42,6 +44,7 @@ from message_templates.replies import (
     war_room_failed,
     war_room_ready,
 )
+from storage.database import is_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +157,36 @@ async def _orphan(services: Services, name: str) -> tuple[str, str] | None:
             return None
     logger.info("adopting channel #%s, created before a restart", name)
     return found.id, found.name
+
+
+class WarRoomNotOpened(Exception):
+    """The war room cannot open without a person's help; the message says why, in words."""
+
+
+def _refusal(error: SlackUnavailable) -> str:
+    if error.retryable:
+        return f"Slack kept failing to create the channel ({error.error}), even after retries"
+    return f"Slack refused to create the channel ({error.error})"
+
+
+async def _attach(
+    services: Services, incident: Incident, severity: Severity, channel_id: str, name: str
+) -> None:
+    try:
+        await service.attach_war_room(
+            services.writer, incident, severity, channel_id, name, now=utcnow()
+        )
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise  # the claim lapses and the setup is resumed once the database answers
+        owner = await service.find_by_channel(services.unit_of_work, channel_id)
+        if owner is None or owner.id == incident.id:
+            raise
+        raise WarRoomNotOpened(
+            f"Slack gave it channel {channel_id} (#{name}), which Klaxon's database already "
+            f"records as the war room of {owner.public_id}: the Slack workspace and the "
+            "database disagree (was the workspace reset, or the database copied from another?)"
+        ) from exc
 
 
 async def responders_to_invite(
@@ -284,8 +317,31 @@ async def open_war_room(
             services.war_room_slots,
         ):
             await _open_war_room(services, incident, requester, delayed, extras or Extras())
+    except WarRoomNotOpened as exc:
+        logger.warning("%s: war room not opened: %s", incident.public_id, exc)
+        await _failed(services, incident, requester, str(exc))
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise  # the claim lapses and the setup is resumed once the database answers
+        error_id = uuid.uuid4().hex[:8]
+        logger.error(
+            "%s: war room failed (error id %s)", incident.public_id, error_id, exc_info=exc
+        )
+        reason = f"an unexpected error inside Klaxon (error id {error_id}, in Klaxon's log)"
+        await _failed(services, incident, requester, reason)
     finally:
         delayed.cancel()
+
+
+async def _failed(
+    services: Services, incident: Incident, requester: Requester, reason: str
+) -> None:
+    """End the setup as failed, visibly: the incident says so until a person retries."""
+    await service.fail_setup(
+        services.writer, incident.id, services.process_id, reason, now=utcnow()
+    )
+    home.incidents_changed(services)
+    await tell(services, requester, war_room_failed(incident, reason))
 
 
 async def _open_war_room(
@@ -295,7 +351,7 @@ async def _open_war_room(
     delayed: asyncio.TimerHandle,
     extras: Extras,
 ) -> None:
-    config, slack, uow = services.config, services.slack, services.unit_of_work
+    config, slack = services.config, services.slack
     severity = config.severities[incident.severity]
     problems: list[str] = []
     inviting = severity
@@ -314,24 +370,13 @@ async def _open_war_room(
                 responders_to_invite(slack, inviting, incident.declared_by, problems),
             )
         delayed.cancel()
+        if incident.channel_id is None:
+            await _attach(services, incident, severity, channel_id, channel_name)
     except SlackUnavailable as exc:
+        raise WarRoomNotOpened(_refusal(exc)) from exc
+    finally:
         delayed.cancel()
-        logger.warning("%s: war room not created: %s", incident.public_id, exc)
-        await service.record(
-            uow,
-            incident.id,
-            TimelineKind.PROBLEM,
-            f"War room could not be created ({exc.error})",
-            now=utcnow(),
-            dedup_key="problem:war_room",
-        )
-        await tell(services, requester, war_room_failed(incident, exc.error))
-        return
-    if incident.channel_id is None:
-        await service.attach_war_room(
-            services.writer, incident, severity, channel_id, channel_name, now=utcnow()
-        )
-        incident = dataclasses.replace(incident, channel_id=channel_id, channel_name=channel_name)
+    incident = dataclasses.replace(incident, channel_id=channel_id, channel_name=channel_name)
     # Record the room from its first event on; other replicas find it in storage.
     services.timeline.war_rooms.remember(channel_id, incident.id)
 
@@ -425,18 +470,12 @@ async def resume_setup(services: Services, incident_id: int) -> None:
     requester = Requester(incident.declared_by)
     if utcnow() - incident.declared_at > GIVE_UP_AFTER:
         logger.warning("%s: war room setup abandoned", incident.public_id)
-        await service.record(
-            services.unit_of_work,
-            incident.id,
-            TimelineKind.PROBLEM,
-            "War room setup was interrupted and not finished",
-            now=utcnow(),
-            dedup_key="problem:war_room",
+        await _failed(
+            services,
+            incident,
+            requester,
+            "Klaxon stopped while opening it, and no Klaxon finished it within an hour",
         )
-        await tell(
-            services, requester, war_room_failed(incident, "Klaxon stopped while opening it")
-        )
-        await service.finish_setup(services.writer, incident_id, services.process_id)
         return
     logger.info("%s: finishing a war room setup that was interrupted", incident.public_id)
     await open_war_room(services, incident, requester)

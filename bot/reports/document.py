@@ -18,22 +18,10 @@ from bot.config import Severity
 from bot.domain.action_items import ActionItem
 from bot.domain.incident import Incident, IncidentRole, TimelineEntry
 from bot.durations import format_duration
-from bot.timeline.export import describe_entry
-from message_templates.lifecycle import ROLE_NAMES, plain
+from bot.timeline.export import cell, describe_entry, inert
+from message_templates.lifecycle import ROLE_NAMES
 
 TO_FILL_IN = "_To fill in._"
-_NEUTRAL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-
-
-def inert(text: str) -> str:
-    """User or Slack text made safe for Markdown: no live mentions, links or HTML."""
-    return plain(text).translate(_NEUTRAL)
-
-
-def cell(text: str) -> str:
-    """Inert text that stays inside one Markdown table cell."""
-    text = inert(text).replace("\\", "\\\\").replace("|", "\\|")
-    return "<br>".join(line.strip() for line in text.replace("\r\n", "\n").split("\n"))
 
 
 def _quote(text: str) -> str:
