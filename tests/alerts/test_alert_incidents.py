@@ -20,10 +20,13 @@ from tests.alerts.helpers import (
     timeline_texts,
 )
 from tests.e2e.harness import writing
-from tests.e2e.scenario import TODAY, Scenario, war_room_name
+from tests.e2e.scenario import Scenario, today, war_room_name
 
 ACTOR = "Alertmanager (receiver klaxon)"
-ROOM = war_room_name("checkout-p99-latency-above-2s")
+
+
+def room() -> str:
+    return war_room_name("checkout-p99-latency-above-2s")
 
 
 def checkout(*alerts: dict[str, object]) -> dict[str, object]:
@@ -51,23 +54,25 @@ def pod(name: str, *, status: str = "firing") -> dict[str, object]:
 def notices(scenario: Scenario) -> list[str]:
     """What Klaxon posted in the war room after opening it: the alert notices."""
     return [
-        m.text for m in scenario.ws.bot_messages(ROOM) if "firing" in m.text or "resolved" in m.text
+        m.text
+        for m in scenario.ws.bot_messages(room())
+        if "firing" in m.text or "resolved" in m.text
     ]
 
 
 async def test_firing_group_declares_one_incident_with_its_war_room(alerting: Scenario) -> None:
     answer = await post_alerts(alerting.bot, checkout(pod("a-1")))
     assert answer.status == 200, answer.body
-    assert answer.json() == {"status": "stored", "incident": f"INC-{TODAY}-001"}
+    assert answer.json() == {"status": "stored", "incident": f"INC-{today()}-001"}
     await alerting.settle()
     [incident] = await incidents(alerting.bot)
     assert (incident.severity, incident.declared_by) == ("sev1", ACTOR)
     assert incident.title == "Checkout p99 latency above 2s"
     assert "https://runbooks.example/latency" in incident.description
-    room = alerting.ws.channel(ROOM)
-    assert room is not None
-    assert incident.channel_id == room.id
-    [card] = alerting.ws.pins(ROOM)
+    war_room = alerting.ws.channel(room())
+    assert war_room is not None
+    assert incident.channel_id == war_room.id
+    [card] = alerting.ws.pins(room())
     assert ACTOR in str(card.blocks)
     announcement = alerting.ws.last_message("incidents")
     assert announcement is not None
@@ -165,7 +170,7 @@ async def test_a_group_firing_again_after_its_incident_closed_declares_a_new_one
         await connection.execute(update(IncidentRow).values(status="closed"))
     again = {**pod("a-1"), "startsAt": (STARTED + timedelta(hours=1)).isoformat()}
     answer = await post_alerts(alerting.bot, checkout(again))
-    assert answer.json()["incident"] == f"INC-{TODAY}-002"
+    assert answer.json()["incident"] == f"INC-{today()}-002"
     await alerting.settle()
     assert len(await incidents(alerting.bot)) == 2
     await eventually(lambda: alerting.ws.channel(war_room_name("checkout-p99-latency-above-2s", 2)))

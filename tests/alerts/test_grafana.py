@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.alerts.helpers import incidents, notifications, post_alerts
-from tests.e2e.scenario import TODAY, Scenario
+from tests.e2e.scenario import Scenario, today
 
 GRAFANA: dict[str, Any] = {
     "receiver": "My Super Webhook",
@@ -69,7 +69,7 @@ GRAFANA: dict[str, Any] = {
 async def test_grafana_notification_declares_an_incident(alerting: Scenario) -> None:
     answer = await post_alerts(alerting.bot, GRAFANA, path="/alerts/grafana")
     assert answer.status == 200, answer.body
-    assert answer.json() == {"status": "stored", "incident": f"INC-{TODAY}-001"}
+    assert answer.json() == {"status": "stored", "incident": f"INC-{today()}-001"}
     await alerting.settle()
     [incident] = await incidents(alerting.bot)
     assert incident.declared_by == "Grafana (receiver My Super Webhook)"
