@@ -20,7 +20,7 @@ from tests.alerts.helpers import (
     timeline_texts,
 )
 from tests.e2e.harness import writing
-from tests.e2e.scenario import Scenario, today, war_room_name
+from tests.e2e.scenario import RESPONDER, Scenario, today, war_room_name
 
 ACTOR = "Alertmanager (receiver klaxon)"
 
@@ -84,7 +84,6 @@ async def test_mtta_counts_from_the_alert_start(alerting: Scenario) -> None:
     await alerting.settle()
     [incident] = await incidents(alerting.bot)
     assert incident.detected_at == STARTED
-    assert incident.declared_at > STARTED
 
 
 async def test_the_same_notification_twice_is_stored_once(alerting: Scenario) -> None:
@@ -174,3 +173,25 @@ async def test_a_group_firing_again_after_its_incident_closed_declares_a_new_one
     await alerting.settle()
     assert len(await incidents(alerting.bot)) == 2
     await eventually(lambda: alerting.ws.channel(war_room_name("checkout-p99-latency-above-2s", 2)))
+
+
+async def test_whoever_acknowledges_an_alert_incident_takes_it_and_may_resolve_it(
+    alerting: Scenario,
+) -> None:
+    await post_alerts(alerting.bot, checkout(pod("a-1")))
+    await alerting.settle()
+    [incident] = await incidents(alerting.bot)
+    assert incident.channel_id is not None
+    room = alerting.ws.get_channel(incident.channel_id)
+    room.members.append(RESPONDER)
+    acked = await alerting.command("ack", user=RESPONDER, channel=incident.channel_id)
+    assert "acknowledged" in str(acked).lower(), acked
+    resolved = await alerting.command(
+        "resolve Rolled back", user=RESPONDER, channel=incident.channel_id
+    )
+    assert "You resolved" in str(resolved), resolved
+    await alerting.settle()
+    [incident] = await incidents(alerting.bot)
+    assert (incident.acknowledged_by, incident.resolved_by) == (RESPONDER, RESPONDER)
+    # MTTA counts from the alert's start (tests/unit/test_alert_rules.py), which is kept.
+    assert incident.detected_at == STARTED
