@@ -78,7 +78,7 @@ def add_alert_routes(
             logger.warning("refused a notification to %s: %s", path, exc)
             return _answer(400, error=str(exc))
         try:
-            received = await intake.receive(notification, body)
+            received = await intake.receive(notification)
         except Exception as exc:
             if is_unavailable(exc):
                 logger.warning(

@@ -12,7 +12,7 @@ import enum
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -117,6 +117,8 @@ class Notification:
     external_url: str
     title: str
     message: str
+    # The body as received, kept with the notification in storage.
+    body: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def firing(self) -> tuple[Alert, ...]:
@@ -210,4 +212,5 @@ def parse_notification(source: Source, body: bytes) -> Notification:
         external_url=payload.external_url,
         title=payload.title,
         message=payload.message,
+        body=data,
     )

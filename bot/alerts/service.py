@@ -10,7 +10,6 @@ person's ``/incident declare``, and the group's later changes as gathered notice
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,20 +52,18 @@ class AlertIntake:
     async def _write(self, batch: Sequence[PendingAlerts]) -> list[StoredAlerts]:
         return await self._services.writer.run(functools.partial(store_alerts, batch=batch))
 
-    async def receive(self, notification: Notification, raw: bytes) -> Received:
+    async def receive(self, notification: Notification) -> Received:
         """Store the notification, raising when it cannot be; then start the Slack side."""
         services = self._services
         decision = rules.decide(services.config, notification)
-        pending = self._pending(notification, decision, raw)
+        pending = self._pending(notification, decision)
         stored = await self._commits.submit(pending)
         if not stored.duplicate:
             self._follow_up(notification, decision, stored)
         public_id = stored.declared.public_id if stored.declared else None
         return Received(duplicate=stored.duplicate, incident=public_id)
 
-    def _pending(
-        self, notification: Notification, decision: rules.Decision, raw: bytes
-    ) -> PendingAlerts:
+    def _pending(self, notification: Notification, decision: rules.Decision) -> PendingAlerts:
         services, now = self._services, utcnow()
         shared = rules.group_labels(notification)
         firing = {
@@ -93,7 +90,7 @@ class AlertIntake:
             group_key=notification.group_key,
             status=notification.status,
             firing=firing,
-            payload=json.loads(raw),
+            payload=notification.body,
             declaration=declaration,
             declared_by=actor[:255],
             detected_at=started,
