@@ -21,7 +21,8 @@ from bot.clock import utcnow
 from bot.group_commit import GroupCommit
 from bot.incidents import posting
 from bot.incidents import service as incidents
-from bot.incidents.war_room import Extras, Requester, open_war_room
+from bot.incidents.requester import Extras, Requester
+from bot.incidents.war_room import open_war_room
 from bot.reports import home
 from bot.services import Services
 from message_templates import alerts as wording

@@ -16,11 +16,9 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -30,6 +28,7 @@ from bot.domain.channel_names import war_room_name
 from bot.domain.incident import Incident
 from bot.errors import SlackUnavailable
 from bot.incidents import service
+from bot.incidents.requester import PERSON, Extras, Requester, tell
 from bot.reports import home
 from bot.services import Services
 from bot.slack_gateway import NameTaken, SlackGateway
@@ -58,38 +57,6 @@ RATE_LIMIT_FALLBACK_WAIT = 5.0
 CREATE_FAILURES_TOLERATED = 4
 CREATE_RETRY_DELAY = 0.5
 T = TypeVar("T")
-_PERSON = re.compile(r"^[UW][A-Z0-9]{2,}$")
-
-
-@dataclass(frozen=True, slots=True)
-class Requester:
-    """Who declared, and where Klaxon can answer them privately (a direct message when the
-    request that declared is gone, as after a restart)."""
-
-    user_id: str
-    channel_id: str | None = None
-    response_url: str | None = None
-
-    @property
-    def is_person(self) -> bool:
-        return _PERSON.match(self.user_id) is not None
-
-
-async def tell(services: Services, requester: Requester, message: Message) -> None:
-    """An ephemeral note to the declarer; never fails the flow it reports on."""
-    if not requester.is_person:
-        return  # an alert source: the war room and the timeline say what happened
-    try:
-        if requester.response_url:
-            await services.slack.respond(requester.response_url, message.ephemeral())
-        elif requester.channel_id:
-            await services.slack.post_ephemeral(
-                requester.channel_id, requester.user_id, message.text, message.blocks
-            )
-        else:
-            await services.slack.post_message(requester.user_id, message.text, message.blocks)
-    except SlackUnavailable as exc:
-        logger.warning("could not tell %s: %s", requester.user_id, exc)
 
 
 async def _create_channel(
@@ -193,7 +160,7 @@ async def responders_to_invite(
     slack: SlackGateway, severity: Severity, declarer: str, problems: list[str]
 ) -> list[str]:
     # An incident an alert declared has no declarer to invite.
-    people = [declarer] if _PERSON.match(declarer) else []
+    people = [declarer] if PERSON.match(declarer) else []
     users = [*people, *(t for t in severity.responders if not t.startswith("S"))]
     groups = [t for t in severity.responders if t.startswith("S")]
     expanded = await asyncio.gather(
@@ -279,14 +246,6 @@ async def _holding_setup(
         with contextlib.suppress(asyncio.CancelledError):
             await renewing
     await service.finish_setup(writer, incident.id, holder)
-
-
-@dataclass(frozen=True, slots=True)
-class Extras:
-    """What an alert route adds: more responders, its own stakeholder channel."""
-
-    responders: tuple[str, ...] = ()
-    announce_to: str | None = None
 
 
 async def open_war_room(
