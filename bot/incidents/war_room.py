@@ -19,7 +19,6 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -29,6 +28,7 @@ from bot.domain.channel_names import war_room_name
 from bot.domain.incident import Incident
 from bot.errors import SlackUnavailable
 from bot.incidents import service
+from bot.incidents.requester import PERSON, Extras, Requester, tell
 from bot.reports import home
 from bot.services import Services
 from bot.slack_gateway import NameTaken, SlackGateway
@@ -57,31 +57,6 @@ RATE_LIMIT_FALLBACK_WAIT = 5.0
 CREATE_FAILURES_TOLERATED = 4
 CREATE_RETRY_DELAY = 0.5
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Requester:
-    """Who declared, and where Klaxon can answer them privately (a direct message when the
-    request that declared is gone, as after a restart)."""
-
-    user_id: str
-    channel_id: str | None = None
-    response_url: str | None = None
-
-
-async def tell(services: Services, requester: Requester, message: Message) -> None:
-    """An ephemeral note to the declarer; never fails the flow it reports on."""
-    try:
-        if requester.response_url:
-            await services.slack.respond(requester.response_url, message.ephemeral())
-        elif requester.channel_id:
-            await services.slack.post_ephemeral(
-                requester.channel_id, requester.user_id, message.text, message.blocks
-            )
-        else:
-            await services.slack.post_message(requester.user_id, message.text, message.blocks)
-    except SlackUnavailable as exc:
-        logger.warning("could not tell %s: %s", requester.user_id, exc)
 
 
 async def _create_channel(
@@ -184,7 +159,9 @@ async def _attach(
 async def responders_to_invite(
     slack: SlackGateway, severity: Severity, declarer: str, problems: list[str]
 ) -> list[str]:
-    users = [declarer, *(t for t in severity.responders if not t.startswith("S"))]
+    # An incident an alert declared has no declarer to invite.
+    people = [declarer] if PERSON.match(declarer) else []
+    users = [*people, *(t for t in severity.responders if not t.startswith("S"))]
     groups = [t for t in severity.responders if t.startswith("S")]
     expanded = await asyncio.gather(
         *(slack.usergroup_members(group) for group in groups), return_exceptions=True
@@ -272,7 +249,12 @@ async def _holding_setup(
 
 
 async def open_war_room(
-    services: Services, incident: Incident, requester: Requester, *, fresh_claim: bool = False
+    services: Services,
+    incident: Incident,
+    requester: Requester,
+    *,
+    fresh_claim: bool = False,
+    extras: Extras | None = None,
 ) -> None:
     """Open the war room, or finish opening it after a process died midway: steps already
     recorded (channel, card, announcement) are not done again. ``fresh_claim``: the setup
@@ -293,7 +275,7 @@ async def open_war_room(
             _holding_setup(services, incident, fresh_claim=fresh_claim),
             services.war_room_slots,
         ):
-            await _open_war_room(services, incident, requester, delayed)
+            await _open_war_room(services, incident, requester, delayed, extras or Extras())
     except WarRoomNotOpened as exc:
         logger.warning("%s: war room not opened: %s", incident.public_id, exc)
         await _failed(services, incident, requester, str(exc))
@@ -322,20 +304,29 @@ async def _failed(
 
 
 async def _open_war_room(
-    services: Services, incident: Incident, requester: Requester, delayed: asyncio.TimerHandle
+    services: Services,
+    incident: Incident,
+    requester: Requester,
+    delayed: asyncio.TimerHandle,
+    extras: Extras,
 ) -> None:
     config, slack = services.config, services.slack
     severity = config.severities[incident.severity]
     problems: list[str] = []
+    inviting = severity
+    if extras.responders:
+        inviting = severity.model_copy(
+            update={"responders": (*severity.responders, *extras.responders)}
+        )
 
     try:
         if incident.channel_id is not None and incident.channel_name is not None:
             channel_id, channel_name = incident.channel_id, incident.channel_name
-            invitees = await responders_to_invite(slack, severity, incident.declared_by, problems)
+            invitees = await responders_to_invite(slack, inviting, incident.declared_by, problems)
         else:
             (channel_id, channel_name), invitees = await asyncio.gather(
                 _create_channel(services, config.war_room, incident, severity),
-                responders_to_invite(slack, severity, incident.declared_by, problems),
+                responders_to_invite(slack, inviting, incident.declared_by, problems),
             )
         delayed.cancel()
         if incident.channel_id is None:
@@ -351,7 +342,7 @@ async def _open_war_room(
     card = incident_card(incident, config.severities)
     topic_text = channel_topic(incident, severity)
     notice = render_declared(services.templates.declared, incident, severity)
-    announcement_channel = config.announcements.channel
+    announcement_channel = extras.announce_to or config.announcements.channel
     invited, topic, posted, announced = await _settle(
         slack.invite(channel_id, invitees),
         slack.set_topic(channel_id, topic_text),

@@ -81,13 +81,31 @@ def _header(incident: Incident, severity: Severity | None, now: datetime) -> lis
     ]
 
 
+def _detection(incident: Incident) -> list[str]:
+    """An alert's incident was detected when the alert fired, before it was declared: both
+    times are shown, and MTTA counts from the first."""
+    if incident.detected_at is None:
+        return [
+            _row(
+                "Detected (declared)", _when(incident.declared_at), _who(incident.declared_by), "—"
+            )
+        ]
+    declared_after = _duration(incident.declared_at - incident.detected_at)
+    return [
+        _row(
+            "Detected (alert firing)", _when(incident.detected_at), cell(incident.declared_by), "—"
+        ),
+        _row("Declared", _when(incident.declared_at), cell(incident.declared_by), declared_after),
+    ]
+
+
 def _timing(incident: Incident) -> list[str]:
     return [
         "## Detection and response",
         "",
         _row("", "Time (UTC)", "By", "Since detected"),
         "|---|---|---|---|",
-        _row("Detected (declared)", _when(incident.declared_at), _who(incident.declared_by), "—"),
+        *_detection(incident),
         _row(
             "Acknowledged",
             _when(incident.acknowledged_at),
