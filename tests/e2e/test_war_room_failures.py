@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.domain.incident import TimelineKind
 from bot.errors import SlackUnavailable
 from bot.ids import ActionId
-from bot.incidents import war_room
+from bot.incidents import war_room_channel
 from slack_emulator import SlackEmulator
 from slack_emulator.faults import Fault
 from slack_emulator.state import EphemeralMessage
@@ -123,8 +123,10 @@ def test_the_reason_says_whether_slack_refused_or_kept_failing() -> None:
     # is the refusal's, only the words differ.
     refused = SlackUnavailable("conversations.create", "restricted_action")
     failing = SlackUnavailable("conversations.create", "fatal_error", retryable=True)
-    assert war_room._refusal(refused) == ("Slack refused to create the channel (restricted_action)")
-    assert war_room._refusal(failing).startswith(
+    assert war_room_channel.refusal(refused) == (
+        "Slack refused to create the channel (restricted_action)"
+    )
+    assert war_room_channel.refusal(failing).startswith(
         "Slack kept failing to create the channel (fatal_error)"
     )
 
