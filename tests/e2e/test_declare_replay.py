@@ -43,6 +43,13 @@ async def test_the_same_signed_declare_sent_again_is_refused_and_opens_nothing(
     await scenario.settle()
     assert await scenario.incident_count() == 1
     assert len(_war_rooms(scenario)) == 1
+    # The declare's signature and those of the events the emulated Slack sent about its war
+    # room, for operators to watch against the memory's capacity.
+    metrics = await scenario.bot.get("/metrics")
+    [remembered] = [
+        line for line in metrics.body.splitlines() if line.startswith("klaxon_replay_signatures ")
+    ]
+    assert float(remembered.split()[1]) >= 1
 
 
 async def test_a_declare_with_the_same_trigger_and_a_fresh_signature_names_the_same_incident(
