@@ -45,7 +45,9 @@ def declaration_key(source: str, slack_id: str) -> str:
     ``slack_id`` is (a slash command's trigger id, a form's view id), each unique per
     invocation in Slack. Hashed, so that a stored row holds nothing Slack would accept (a
     trigger id opens a modal for a few seconds) and always fits its column."""
-    return hashlib.sha256(f"{source}:{slack_id}".encode()).hexdigest()[:40]
+    # surrogatepass: a JSON payload may carry a lone surrogate, which must not fail a declare.
+    named = f"{source}:{slack_id}".encode("utf-8", "surrogatepass")
+    return hashlib.sha256(named).hexdigest()[:40]
 
 
 def usage(config: KlaxonConfig) -> str:
