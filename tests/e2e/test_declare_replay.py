@@ -9,7 +9,7 @@ import copy
 from bot.ids import BlockId
 from slack_emulator.ids import new_trigger_id
 from tests.e2e.harness import signed, slash_command_body
-from tests.e2e.scenario import DECLARER, TODAY, Scenario
+from tests.e2e.scenario import DECLARER, Scenario, today
 
 
 def _declare_body(scenario: Scenario, text: str, trigger_id: str) -> str:
@@ -37,7 +37,7 @@ async def test_the_same_signed_declare_sent_again_is_refused_and_opens_nothing(
     headers = signed(body)
     first = await scenario.bot.post(body, headers)
     assert first.status == 200
-    assert first.json()["text"].startswith(f"Declaring *INC-{TODAY}-001*")
+    assert first.json()["text"].startswith(f"Declaring *INC-{today()}-001*")
     again = await scenario.bot.post(body, headers)
     assert again.status == 401
     await scenario.settle()
@@ -62,14 +62,14 @@ async def test_a_declare_with_the_same_trigger_and_a_fresh_signature_names_the_s
     again = await scenario.bot.post(body, signed(body, age_seconds=1))
     await scenario.settle()
     assert (first.status, again.status) == (200, 200)
-    assert first.json()["text"].startswith(f"Declaring *INC-{TODAY}-001*")
+    assert first.json()["text"].startswith(f"Declaring *INC-{today()}-001*")
     assert again.json()["text"] == first.json()["text"]
     assert await scenario.incident_count() == 1
     assert len(_war_rooms(scenario)) == 1
     # A new invocation (its own trigger) is a new incident, of course.
     other = _declare_body(scenario, "sev1 Checkout API returning 500s", new_trigger_id())
     third = await scenario.bot.post(other, signed(other))
-    assert third.json()["text"].startswith(f"Declaring *INC-{TODAY}-002*")
+    assert third.json()["text"].startswith(f"Declaring *INC-{today()}-002*")
     await scenario.settle()
     assert await scenario.incident_count() == 2
 
@@ -89,6 +89,6 @@ async def test_the_declare_form_submitted_twice_opens_one_incident(scenario: Sce
     again = await scenario.slack.submit_view(resubmitted, values=values)
     await scenario.settle()
     assert (first.status, again.status) == (200, 200)
-    assert f"INC-{TODAY}-001" in str(again.json()["view"])
+    assert f"INC-{today()}-001" in str(again.json()["view"])
     assert await scenario.incident_count() == 1
     assert len(_war_rooms(scenario)) == 1
