@@ -81,6 +81,7 @@ class Results:
     resigned_status: int = 0
     same_answer: bool = False
     incidents: int = 0
+    remembered: float = float("nan")  # klaxon_replay_signatures as the soak ended
 
     @property
     def per_second(self) -> float:
@@ -170,6 +171,14 @@ async def _post(
         return response.status, await response.text()
 
 
+async def _remembered(session: aiohttp.ClientSession, base_url: str) -> float:
+    async with session.get(base_url + "/metrics") as response:
+        for line in (await response.text()).splitlines():
+            if line.startswith("klaxon_replay_signatures "):
+                return float(line.split()[1])
+    return float("nan")
+
+
 async def run(
     seconds: float,
     rate: float,
@@ -224,6 +233,7 @@ async def run(
                 results.same_answer = again == first_answer
                 await soaking
                 sampling.cancel()
+                results.remembered = await _remembered(session, bot.base_url)
                 await asyncio.sleep(after_idle)
                 results.after_rss_mb = rss_mb(bot.pid)
                 results.incidents = len([c for c in ws.channels if c.name.startswith("inc-")])
@@ -265,7 +275,8 @@ def report(results: Results) -> str:
         "\n".join(rows) + f"\n\n{results.requests:,} signed message events in "
         f"{results.elapsed:.0f} s ({results.per_second:,.0f}/s, target "
         f"{results.target_rate:,.0f}/s over {results.connections} keep-alive connections), "
-        f"{results.non_200:,} answered other than 200. Peak RSS "
+        f"{results.non_200:,} answered other than 200; {results.remembered:,.0f} signatures "
+        "remembered as it ended. Peak RSS "
         f"{results.peak_above_idle_mb:.0f} MB above idle (goal: at most "
         f"{GOAL_ABOVE_IDLE_MB:.0f} MB). The declare signed before the soak, sent again byte for "
         f"byte {results.replay_age:.0f} s after it was signed: {results.replay_status} "
