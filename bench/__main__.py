@@ -6,10 +6,11 @@ Runs, against the Slack emulator on loopback: startup (cold start, idle memory) 
 (``/incident declare`` and a button press, one at a time and 20 at once) beside a bare Bolt
 app, declare to a ready war room, an alert storm under Slack's Tier 2 limit, timeline ingest
 beside a bare Bolt events app, an Alertmanager storm (each notification twice, as an HA pair
-sends it) beside a bare aiohttp handler, and timers (5,000 open incidents on short cadences).
-Prints a summary table and each benchmark's own table; ``--write`` also saves them, with a
-description of the machine, as Markdown. ``--smoke`` runs each for a few seconds, for the
-test suite: its figures only show that every benchmark still works.
+sends it) beside a bare aiohttp handler, timers (5,000 open incidents on short cadences), and
+replay protection under a five-minute soak of 1,300 signed requests a second. Prints a summary
+table and each benchmark's own table; ``--write`` also saves them, with a description of the
+machine, as Markdown. ``--smoke`` runs each for a few seconds, for the test suite: its
+figures only show that every benchmark still works.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import acks, alert_storm, declare, ingest, startup, storm, timers
+from bench import acks, alert_storm, declare, ingest, replay, startup, storm, timers
 from bench.common import percentile
 
 
@@ -45,6 +46,9 @@ class Plan:
     timer_seconds: int
     # Alertmanager storm: groups, notifications, seconds, throughput notifications, compress.
     alerts: tuple[int, int, float, int, float]
+    # Replay soak: seconds, signed requests a second, when the declare comes again, seconds
+    # between memory readings, idle seconds around it.
+    replay: tuple[float, float, float, float, float]
 
 
 FULL = Plan(
@@ -61,8 +65,11 @@ FULL = Plan(
     30,
     75,
     (20, 200, 10.0, 3000, 1.0),
+    (300.0, 1300.0, 240.0, 10.0, 20.0),
 )
-SMOKE = Plan(1, 0.5, 5, 0.5, 100, 2, 6, 30.0, 1.0, 40, 2, 4, (4, 20, 2.0, 100, 30.0))
+SMOKE = Plan(
+    1, 0.5, 5, 0.5, 100, 2, 6, 30.0, 1.0, 40, 2, 4, (4, 20, 2.0, 100, 30.0), (2, 300, 1, 0.5, 0.5)
+)
 CONCURRENCY = 20
 LATENCY = 0.05
 
@@ -103,6 +110,15 @@ async def run(plan: Plan) -> str:
     ingested = await ingest.run(plan.ingest_seconds, 32, 0.1, 4)
     fired = await timers.run(
         plan.timer_incidents, plan.timer_cadence, plan.timer_seconds, quiet=True
+    )
+    replay_seconds, replay_rate, replay_after, replay_sample, replay_idle = plan.replay
+    replayed = await replay.run(
+        replay_seconds,
+        replay_rate,
+        replay_after,
+        replay_sample,
+        idle_before=min(replay_idle, replay.IDLE_SECONDS),
+        after_idle=replay_idle,
     )
 
     ready = percentile(declared.ready, 0.5)
@@ -169,6 +185,27 @@ async def run(plan: Plan) -> str:
             fired.posted_twice == 0,
         ),
         _row(
+            f"replay soak, {replayed.target_rate:,.0f} signed requests/s for "
+            f"{replayed.seconds:.0f} s: RSS peak above idle",
+            f"{replayed.peak_above_idle_mb:.0f} MB at {replayed.per_second:,.0f}/s",
+            f"{replayed.idle_rss_mb:.0f} MB idle",
+            "",
+            f"<= {replay.GOAL_ABOVE_IDLE_MB:.0f} MB",
+            replayed.peak_above_idle_mb <= replay.GOAL_ABOVE_IDLE_MB,
+        ),
+        _row(
+            "replayed declare, inside its window / re-signed / war rooms opened",
+            f"{replayed.replay_status} / {replayed.resigned_status}"
+            f"{'' if replayed.same_answer else ' (other answer)'} / {replayed.incidents}",
+            "",
+            "",
+            "401 / 200 / 1",
+            replayed.replay_status == 401
+            and replayed.resigned_status == 200
+            and replayed.same_answer
+            and replayed.incidents == 1,
+        ),
+        _row(
             "cold start to ready",
             f"{start:.2f} s",
             f"{bare_start:.2f} s (bare Bolt)",
@@ -194,6 +231,7 @@ async def run(plan: Plan) -> str:
         "### Alerts from Alertmanager\n\n" + alert_storm.report(alerted),
         "### Timeline ingest\n\n" + ingest.report(ingested, 32),
         "### Timers\n\n" + timers.report(fired),
+        "### Replay protection under load\n\n" + replay.report(replayed),
     ]
     return "\n\n".join(sections)
 

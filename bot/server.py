@@ -148,6 +148,11 @@ def build_web_app(
         raw = await request.read()
         if guard is not None:
             verdict = guard.check(raw, request.headers)
+            if verdict is Verdict.FULL:
+                # Genuine, but it could not be recognised if sent again: refused for now, a
+                # 5xx that Slack retries (an event) or that the person sees and repeats.
+                logger.warning("refused a request to %s: the replay memory is full", EVENTS_PATH)
+                return web.Response(status=503), "unknown", "full"
             if verdict is not Verdict.OK:
                 logger.warning("refused a %s request to %s", verdict.value, EVENTS_PATH)
                 return web.Response(status=401), "unknown", "refused"
@@ -201,6 +206,8 @@ def build_web_app(
 
     async def metrics_page(_request: web.Request) -> web.Response:
         assert metrics is not None
+        if guard is not None:
+            metrics.replay_signatures.set(len(guard.memory))
         if open_incidents is not None:
             try:
                 metrics.set_open_incidents(await open_incidents())

@@ -103,6 +103,9 @@ class IncidentRow(Base):
     # The post-incident report uploaded to the war room (migration 0005), linked from the card.
     report_file_id: Mapped[str | None] = mapped_column(String(32))
     report_permalink: Mapped[str | None] = mapped_column(Text)
+    # What made the declaration (migration 0008): a slash command's trigger id, a form's view
+    # id, hashed. A declare request that arrives again finds its incident instead of a new one.
+    declare_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Bumped by every update; a conditional UPDATE on it turns racing writers into one winner.
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -62,3 +62,5 @@ async def test_every_benchmark_runs_and_keeps_its_correctness_figures(tmp_path: 
     assert storm.split("|")[2].strip().startswith("6 / 0 /"), storm
     twice = next(line for name, line in rows.items() if name.startswith("timers: posted twice"))
     assert twice.split("|")[2].strip().startswith("0 /")
+    replayed = rows["replayed declare, inside its window / re-signed / war rooms opened"]
+    assert replayed.split("|")[2].strip() == "401 / 200 / 1", replayed
