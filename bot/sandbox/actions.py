@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from bot.sandbox.composing import encode
 from slack_emulator import ApiError, BotResponse, ElementNotFound, SlackClient
 from slack_emulator.payloads import build_view_state, find_element, find_option
 from slack_emulator.state import JSON, EphemeralMessage, Message, View
@@ -49,7 +50,7 @@ def _message(client: SlackClient, body: Mapping[str, Any]) -> Message:
 
 
 async def post_message(client: SlackClient, user: str, body: Mapping[str, Any]) -> JSON:
-    text = _text(body, "text")
+    text = encode(client.ws, _text(body, "text"), with_names=False)
     thread_ts = body.get("thread_ts") if isinstance(body.get("thread_ts"), str) else None
     try:
         message = await client.user_posts(_text(body, "channel"), user, text, thread_ts=thread_ts)
@@ -67,7 +68,10 @@ async def run_command(client: SlackClient, user: str, body: Mapping[str, Any]) -
         raise Refused(f"{command} is not a valid command. This workspace has {SLASH_COMMAND}.")
     try:
         response = await client.slash_command(
-            command, text.strip(), user_id=user, channel_id=_text(body, "channel")
+            command,
+            encode(client.ws, text.strip(), with_names=True),
+            user_id=user,
+            channel_id=_text(body, "channel"),
         )
     except KeyError:
         raise Refused("no such channel") from None

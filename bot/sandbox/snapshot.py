@@ -41,7 +41,7 @@ def snapshot(
             for p in people
         ],
         "users": {
-            u.id: {"name": u.name, "real_name": u.real_name or u.name, "is_bot": u.is_bot}
+            u.id: {"name": u.name, "real_name": _shown_name(ws, u.id), "is_bot": u.is_bot}
             for u in ws.users.values()
         },
         "usergroups": {g.id: g.handle for g in ws.usergroups.values()},
@@ -53,6 +53,14 @@ def snapshot(
         "home": _view(home) if (home := ws.home_view(viewer)) is not None else None,
         "errors": _errors(emulator),
     }
+
+
+def _shown_name(ws: Workspace, user_id: str) -> str:
+    # The app's display name (slack-app-manifest.json), as Slack shows its bot user.
+    if user_id == ws.bot_user_id:
+        return "Klaxon"
+    user = ws.users[user_id]
+    return user.real_name or user.name
 
 
 def _can_see(channel: Channel, viewer: str) -> bool:

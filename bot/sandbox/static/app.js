@@ -53,8 +53,10 @@
     loading = (async () => {
       do {
         again = false;
-        const query = new URLSearchParams({ user: view.me, channel: view.channel });
-        const response = await fetch(`/api/state?${query}`);
+        const asked = { user: view.me, channel: view.channel };
+        const response = await fetch(`/api/state?${new URLSearchParams(asked)}`);
+        // The person or the channel changed while this was on its way: ask again.
+        if (asked.user !== view.me || asked.channel !== view.channel) { again = true; continue; }
         if (response.ok) draw(await response.json());
       } while (again);
     })();
@@ -66,6 +68,7 @@
     view.state = state;
     view.me = state.me;
     view.channel = state.shown.id;
+    document.body.dataset.me = state.me;
     window.BlockKit.names = names();
     if (changedPerson) view.rendered.clear();
     drawPeople();
