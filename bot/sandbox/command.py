@@ -66,14 +66,20 @@ async def serve(options: Options) -> None:
         await stop.wait()
 
 
+def warning_for(host: str) -> str | None:
+    if is_loopback(host):
+        return None
+    return (
+        f"klaxon: warning: serving the sandbox on {host}, not loopback: anyone who can reach "
+        "this machine can use it as any of its people"
+    )
+
+
 def run(arguments: argparse.Namespace) -> int:
     options = options_from(arguments)
-    if not is_loopback(options.host):
-        print(
-            f"klaxon: warning: serving the sandbox on {options.host}, not loopback: anyone "
-            "who can reach this machine can use it as any of its people",
-            file=sys.stderr,
-        )
+    warning = warning_for(options.host)
+    if warning is not None:
+        print(warning, file=sys.stderr)
     try:
         asyncio.run(serve(options))
     except SandboxError as exc:

@@ -59,7 +59,7 @@ class PageServer:
         emulator.on_change(self.changed)
         app = web.Application(middlewares=[self._guard])
         app.router.add_get("/", self._index)
-        app.router.add_get("/favicon.ico", lambda _request: _no_content())
+        app.router.add_get("/favicon.ico", _no_content)
         app.router.add_get("/static/{name}", self._file)
         app.router.add_get("/api/state", self._state)
         app.router.add_get("/api/stream", self._stream)
@@ -199,7 +199,7 @@ class PageServer:
         return handle
 
 
-async def _no_content() -> web.Response:
+async def _no_content(_request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
