@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.sandbox.actions import MESSAGE_SHORTCUTS
 from bot.sandbox.command import warning_for
 from bot.sandbox.compose import Options, Running, SandboxError, running, state_file_for
 from bot.sandbox.composing import encode
@@ -178,3 +179,9 @@ def test_binding_beyond_loopback_warns() -> None:
     warning = warning_for("0.0.0.0")  # noqa: S104 - only the words are checked
     assert warning is not None
     assert "anyone who can reach this machine" in warning
+
+
+def test_the_message_menu_offers_the_manifests_shortcuts() -> None:
+    manifest = json.loads((Path(__file__).parents[2] / "slack-app-manifest.json").read_text())
+    declared = {s["callback_id"]: s["name"] for s in manifest["features"]["shortcuts"]}
+    assert declared == MESSAGE_SHORTCUTS
