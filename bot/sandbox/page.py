@@ -29,6 +29,7 @@ STATIC_FILES = {
     "app.js": "text/javascript",
     "blocks.js": "text/javascript",
     "mrkdwn.js": "text/javascript",
+    "messages.js": "text/javascript",
     "style.css": "text/css",
 }
 _HEARTBEAT_SECONDS = 15.0
