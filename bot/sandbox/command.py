@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from pathlib import Path
 
 from bot.durations import parse_duration
@@ -52,11 +51,9 @@ def options_from(arguments: argparse.Namespace) -> Options:
 
 
 async def serve(options: Options) -> None:
-    started = time.perf_counter()
     stop = asyncio.Event()
     async with running(options, stop) as sandbox:
-        taken = time.perf_counter() - started
-        print(f"Klaxon sandbox ready in {taken:.1f} s: open {sandbox.url}", flush=True)
+        print(f"Klaxon sandbox is ready: open {sandbox.url}", flush=True)
         print("  play any of:", flush=True)
         for person in sandbox.people:
             print(f"    {person.real_name} (@{person.name}), {person.role}", flush=True)

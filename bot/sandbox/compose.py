@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
 import logging
 import secrets
@@ -139,6 +140,17 @@ async def _wait_healthy(url: str, serving: asyncio.Task[None]) -> None:
     raise SandboxError("Klaxon did not become ready within 20 s")
 
 
+async def _start_page(page: PageServer, options: Options) -> None:
+    try:
+        await page.start()
+    except OSError as exc:
+        why = "it is in use" if exc.errno == errno.EADDRINUSE else str(exc)
+        raise SandboxError(
+            f"cannot serve the page on {options.host}:{options.port}: {why}; "
+            "choose another port with --port N"
+        ) from None
+
+
 @contextlib.asynccontextmanager
 async def running(options: Options, stop: asyncio.Event) -> AsyncIterator[Running]:
     """Start all three; ``stop`` (also set by SIGINT/SIGTERM) ends Klaxon's serving."""
@@ -161,21 +173,21 @@ async def running(options: Options, stop: asyncio.Event) -> AsyncIterator[Runnin
                 settings = sandbox_settings(
                     ws.bot_token, emulator.signing_secret, server.api_url, db, config
                 )
-                klaxon = Klaxon(settings, load_config(config))
+                configured = load_config(config)
             except ConfigError as exc:
                 raise SandboxError(f"the sandbox's own settings were refused: {exc}") from exc
             bot_url = f"http://{LOOPBACK}:{settings.port}"
             emulator.event_request_url = bot_url + EVENTS_PATH
+            client = SlackClient(emulator, emulator.event_request_url)
+            page = PageServer(emulator, client, cast(ws), options.host, options.port)
+            stack.push_async_callback(page.stop)
+            # The page's port first: if it is taken, say so before Klaxon starts.
+            await _start_page(page, options)
+            klaxon = Klaxon(settings, configured)
             serving = asyncio.create_task(serve(klaxon, stop), name="klaxon")
             try:
                 await _wait_healthy(bot_url, serving)
-                client = SlackClient(emulator, emulator.event_request_url)
-                page = PageServer(emulator, client, cast(ws), options.host, options.port)
-                await page.start()
-                try:
-                    yield Running(page.url, emulator, klaxon, cast(ws), db, state)
-                finally:
-                    await page.stop()
+                yield Running(page.url, emulator, klaxon, cast(ws), db, state)
             finally:
                 stop.set()
                 await serving

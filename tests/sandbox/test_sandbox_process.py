@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -185,3 +186,13 @@ def test_the_message_menu_offers_the_manifests_shortcuts() -> None:
     manifest = json.loads((Path(__file__).parents[2] / "slack-app-manifest.json").read_text())
     declared = {s["callback_id"]: s["name"] for s in manifest["features"]["shortcuts"]}
     assert declared == MESSAGE_SHORTCUTS
+
+
+async def test_a_taken_port_is_named_before_klaxon_starts(real_slack_environment: None) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SandboxError, match=f"127.0.0.1:{port}: it is in use"):
+            async with running(Options(port=port), asyncio.Event()):
+                pass
