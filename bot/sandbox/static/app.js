@@ -144,7 +144,9 @@
     $("composer-input").setAttribute("aria-label", label);
     $("composer-input").placeholder = label;
     $("join-bar").hidden = shown.is_member || isIm;
-    $("composer").hidden = !(shown.is_member || isIm);
+    // The manifest makes Klaxon's Messages tab read-only, as Slack then shows it.
+    $("composer").hidden = !shown.is_member || isIm;
+    $("read-only").hidden = !isIm;
     drawMessages($("messages"), shown.messages, false);
   }
 
@@ -312,6 +314,14 @@
       $("errors-toggle").setAttribute("aria-expanded", String(open));
     });
     if (view.channel === "home") { view.channel = ""; view.home = true; }
+    // A menu closes on Escape and on a click elsewhere, as Slack's do.
+    const closeMenus = (except) => document.querySelectorAll(".menu").forEach((menu) => {
+      if (menu.parentElement.contains(except)) return;
+      menu.hidden = true;
+      menu.parentElement.querySelector("[aria-expanded]")?.setAttribute("aria-expanded", "false");
+    });
+    document.addEventListener("click", (event) => closeMenus(event.target));
+    document.addEventListener("keydown", (event) => { if (event.key === "Escape") closeMenus(null); });
     // Channel links inside messages (<#C...>) are plain #C... anchors.
     window.addEventListener("hashchange", () => {
       const id = decodeURIComponent(location.hash.slice(1));
