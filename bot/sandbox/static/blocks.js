@@ -66,7 +66,8 @@
       type: "button", class: `btn${style}`, text: textOf(element.text),
       "data-action-id": element.action_id,
       onclick: () => {
-        if (element.url) window.open(element.url, "_blank", "noopener");
+        // A link button opens its page; only web addresses, never javascript: and the like.
+        if (element.url && /^https?:/i.test(element.url)) window.open(element.url, "_blank", "noopener");
         confirmThen(element.confirm, () => ctx.act(element, id, element.value));
       },
     });
