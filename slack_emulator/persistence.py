@@ -137,7 +137,9 @@ def write_state(ws: Workspace, path: Path) -> None:
 
 @contextlib.asynccontextmanager
 async def kept_in(ws: Workspace, path: Path, changes: asyncio.Event) -> AsyncIterator[None]:
-    """Save ``ws`` to ``path`` shortly after each set of ``changes``, and once more on exit."""
+    """Save ``ws`` to ``path`` now (a database may be created next to it at once), shortly
+    after each set of ``changes``, and once more on exit."""
+    write_state(ws, path)
 
     async def saver() -> None:
         while True:

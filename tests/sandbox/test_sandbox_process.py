@@ -196,3 +196,14 @@ async def test_a_taken_port_is_named_before_klaxon_starts(real_slack_environment
         with pytest.raises(SandboxError, match=f"127.0.0.1:{port}: it is in use"):
             async with running(Options(port=port), asyncio.Event()):
                 pass
+
+
+async def test_the_workspace_file_exists_as_soon_as_the_sandbox_is_up(
+    tmp_path: Path, real_slack_environment: None
+) -> None:
+    """A sandbox killed at once (no change, no clean exit) must not leave a database whose
+    workspace is missing: the next start would refuse it."""
+    db = tmp_path / "klaxon.db"
+    async with running(Options(port=0, db=db), asyncio.Event()):
+        assert db.exists()
+        assert state_file_for(db).exists()
