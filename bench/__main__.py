@@ -5,8 +5,9 @@
 Runs, against the Slack emulator on loopback: startup (cold start, idle memory) and acks
 (``/incident declare`` and a button press, one at a time and 20 at once) beside a bare Bolt
 app, declare to a ready war room, an alert storm under Slack's Tier 2 limit, timeline ingest
-beside a bare Bolt events app, timers (5,000 open incidents on short cadences), and the
-sandbox's start (``python -m bot sandbox`` to its page answering). Prints a summary table
+beside a bare Bolt events app, an Alertmanager storm (each notification twice, as an HA pair
+sends it) beside a bare aiohttp handler, timers (5,000 open incidents on short cadences), and
+the sandbox's start (``python -m bot sandbox`` to its page answering). Prints a summary table
 and each benchmark's own table; ``--write`` also saves them, with a description of the
 machine, as Markdown. ``--smoke`` runs each for a few seconds, for the test suite: its
 figures only show that every benchmark still works.
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import acks, declare, ingest, sandbox_startup, startup, storm, timers
+from bench import acks, alert_storm, declare, ingest, sandbox_startup, startup, storm, timers
 from bench.common import percentile
 
 
@@ -43,11 +44,28 @@ class Plan:
     timer_incidents: int
     timer_cadence: int
     timer_seconds: int
+    # Alertmanager storm: groups, notifications, seconds, throughput notifications, compress.
+    alerts: tuple[int, int, float, int, float]
     sandbox_runs: int
 
 
-FULL = Plan(3, startup.IDLE_SECONDS, 100, 4.0, 25_000, 10, 50, 1.0, 10.0, 5000, 30, 75, 5)
-SMOKE = Plan(1, 0.5, 5, 0.5, 100, 2, 6, 30.0, 1.0, 40, 2, 4, 1)
+FULL = Plan(
+    3,
+    startup.IDLE_SECONDS,
+    100,
+    4.0,
+    25_000,
+    10,
+    50,
+    1.0,
+    10.0,
+    5000,
+    30,
+    75,
+    (20, 200, 10.0, 3000, 1.0),
+    5,
+)
+SMOKE = Plan(1, 0.5, 5, 0.5, 100, 2, 6, 30.0, 1.0, 40, 2, 4, (4, 20, 2.0, 100, 30.0), 1)
 CONCURRENCY = 20
 LATENCY = 0.05
 
@@ -84,6 +102,7 @@ async def run(plan: Plan) -> str:
     )
     declared = await declare.run(plan.ready, LATENCY)
     stormed = await storm.run(plan.storm_declares, 60.0, plan.storm_compress)
+    alerted = await alert_storm.run(*plan.alerts)
     ingested = await ingest.run(plan.ingest_seconds, 32, 0.1, 4)
     fired = await timers.run(
         plan.timer_incidents, plan.timer_cadence, plan.timer_seconds, quiet=True
@@ -120,6 +139,7 @@ async def run(plan: Plan) -> str:
             and duplicates == 0
             and stormed.told_of_delay == stormed.delayed,
         ),
+        *_alert_rows(alerted),
         _row(
             "timeline ingest, 10% redelivered",
             f"{events:,.0f} events/s",
@@ -183,11 +203,44 @@ async def run(plan: Plan) -> str:
         "### Acknowledgements\n\n" + acks.report(acked),
         "### Declare to a ready war room\n\n" + declare.report(declared),
         "### Alert storm\n\n" + storm.report(stormed),
+        "### Alerts from Alertmanager\n\n" + alert_storm.report(alerted),
         "### Timeline ingest\n\n" + ingest.report(ingested, 32),
         "### Timers\n\n" + timers.report(fired),
         "### Sandbox startup\n\n" + sandbox_startup.report(sandbox),
     ]
     return "\n\n".join(sections)
+
+
+def _alert_rows(results: alert_storm.Results) -> list[str]:
+    p99 = results.storm.p(0.99)
+    ours, bare = results.klaxon.per_second, results.bare.per_second
+    return [
+        _row(
+            f"Alertmanager storm: {results.notifications} notifications for {results.groups} "
+            "groups, each twice, Tier 2 (incidents / war rooms / lost)",
+            f"{results.incidents} / {results.rooms_ready} / {results.lost}",
+            "",
+            "",
+            f"{results.groups} / {results.groups} / 0",
+            alert_storm.met(results),
+        ),
+        _row(
+            "alert notification answer p99, in the storm",
+            f"{p99 * 1000:.1f} ms",
+            "",
+            "",
+            "<= 100 ms",
+            p99 <= 0.1,
+        ),
+        _row(
+            "alert notifications stored, 32 at once, SQLite",
+            f"{ours:,.0f}/s",
+            f"{bare:,.0f}/s (bare aiohttp, one row)",
+            f"{ours / bare:.2f}x",
+            ">= 500/s",
+            ours >= 500,
+        ),
+    ]
 
 
 def _ack_rows(results: acks.Results) -> list[str]:

@@ -13,6 +13,7 @@ from slack_bolt.authorization import AuthorizeResult
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import handlers
+from bot.alerts.service import AlertIntake
 from bot.config import KlaxonConfig
 from bot.errors import ConfigError, SlackUnavailable
 from bot.incidents import service
@@ -119,6 +120,7 @@ class Klaxon:
             declarations=service.Declarations(writer, self.tasks),
         )
         self.bolt = build_bolt_app(settings, self.gateway, self.services)
+        self.alerts = AlertIntake(self.services)
         self.scheduler = TimerScheduler(self.services, self.metrics)
         self._warming: asyncio.Task[None] | None = None
 

@@ -22,6 +22,7 @@ class SubcommandName(enum.StrEnum):
     ACTIONS = "actions"
     POSTMORTEM = "postmortem"
     STATS = "stats"
+    RETRY = "retry"
     HELP = "help"
 
 
@@ -76,6 +77,9 @@ CATALOGUE: tuple[Subcommand, ...] = (
         ("pm", "report"),
     ),
     Subcommand(SubcommandName.STATS, "[30d]", "MTTA and MTTR per severity over a period"),
+    Subcommand(
+        SubcommandName.RETRY, "<incident id>", "Open the war room again after it failed to open"
+    ),
     Subcommand(SubcommandName.HELP, "", "Show this list", ("?", "-h", "--help")),
 )
 

@@ -29,6 +29,7 @@ class ActionId(enum.StrEnum):
     DECLARE_SERVICE = "declare_service_input"
     TIMELINE_INCIDENT = "add_to_timeline_incident_select"
     HOME_DECLARE = "home_declare"
+    RETRY_WAR_ROOM = "incident_retry_war_room"
 
 
 class BlockId(enum.StrEnum):
@@ -48,6 +49,7 @@ class BlockId(enum.StrEnum):
     ROLE_ROLE = "role_role"
     ROLE_USER = "role_user"
     TIMELINE_INCIDENT = "add_to_timeline_incident"
+    WAR_ROOM_RETRY = "war_room_retry"
 
 
 class CallbackId(enum.StrEnum):

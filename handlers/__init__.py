@@ -14,6 +14,7 @@ from handlers import (
     home,
     lifecycle_forms,
     shortcuts,
+    war_room_retry,
 )
 
 
@@ -32,3 +33,4 @@ def register(app: AsyncApp, services: Services) -> None:
     declare.register(app, services)
     lifecycle_forms.register(app, services)
     shortcuts.register(app, services)
+    war_room_retry.register(app, services)

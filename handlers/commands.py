@@ -22,6 +22,7 @@ from handlers.lifecycle_commands import LIFECYCLE_SUBCOMMANDS, lifecycle_command
 from handlers.payloads import SlashCommand, parse
 from handlers.reports import REPORT_SUBCOMMANDS, report_command
 from handlers.timeline import timeline_command
+from handlers.war_room_retry import retry_command
 from message_templates.help import COMMAND, help_message
 from message_templates.message import Message
 from message_templates.mrkdwn import inline_code
@@ -29,7 +30,13 @@ from message_templates.replies import MAX_LISTED, open_incidents
 
 # Subcommands whose feature has shipped; help marks the others as coming soon.
 AVAILABLE: frozenset[SubcommandName] = frozenset(
-    {SubcommandName.HELP, SubcommandName.DECLARE, SubcommandName.LIST, SubcommandName.TIMELINE}
+    {
+        SubcommandName.HELP,
+        SubcommandName.DECLARE,
+        SubcommandName.LIST,
+        SubcommandName.TIMELINE,
+        SubcommandName.RETRY,
+    }
     | LIFECYCLE_SUBCOMMANDS
     | REPORT_SUBCOMMANDS
 )
@@ -78,6 +85,8 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         elif subcommand.name is SubcommandName.TIMELINE:
             reply = await timeline_command(services, request, typed.arguments)
+        elif subcommand.name is SubcommandName.RETRY:
+            reply = await retry_command(services, request, typed.arguments)
         elif subcommand.name in REPORT_SUBCOMMANDS:
             reply = await report_command(services, request, subcommand.name, typed.arguments)
         else:

@@ -21,7 +21,8 @@ from bot.domain.declaration import (
 from bot.errors import InvalidInput
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.incidents import service
-from bot.incidents.war_room import Requester, open_war_room
+from bot.incidents.requester import Requester
+from bot.incidents.war_room import open_war_room
 from bot.reports import home
 from bot.services import Services
 from handlers.forms import open_form

@@ -26,8 +26,9 @@ from bot.domain.incident import Incident
 from bot.domain.stats import Stats
 from bot.durations import format_duration
 from bot.ids import ActionId
-from message_templates.formatting import channel_link, mention
+from message_templates.formatting import mention
 from message_templates.mrkdwn import escape, truncate
+from message_templates.replies import war_room_link
 from message_templates.reports import stats_lines
 
 MAX_HOME_BLOCKS = 100
@@ -52,7 +53,7 @@ def _incident(incident: Incident, severity: Severity | None, now: datetime) -> S
         f"*{label}* · *{incident.public_id}*: {escape(incident.title)}\n"
         f"{incident.status.value.capitalize()} · open {_age(incident, now)} · "
         f"IC {mention(incident.commander)} · {acknowledged} · "
-        f"{channel_link(incident.channel_id, missing='_no war room yet_')}"
+        f"{war_room_link(incident)}"
     )
     return SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))
 

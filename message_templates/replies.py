@@ -6,7 +6,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -16,6 +18,7 @@ from slack_sdk.models.blocks import (
 from bot.config import Severity
 from bot.domain.incident import Incident
 from bot.durations import format_duration
+from bot.ids import ActionId, BlockId
 from message_templates.formatting import channel_link
 from message_templates.message import Message
 from message_templates.mrkdwn import escape, truncate
@@ -65,15 +68,42 @@ def war_room_delayed(incident: Incident) -> Message:
     )
 
 
+WAR_ROOM_FAILED = "war room failed to open"
+
+
 def war_room_failed(incident: Incident, reason: str) -> Message:
+    """The declarer's answer when the war room cannot open: what failed, and the way on."""
+    text = (
+        f":warning: *{incident.public_id}* is recorded, but its {WAR_ROOM_FAILED}: "
+        f"{escape(reason)}.\nThe incident stays open and is marked so in `/incident list` and "
+        f"on the Home tab. Retry with `/incident retry {incident.public_id}` or the button; "
+        "if it fails again, ask whoever runs Klaxon to check its Slack permissions."
+    )
+    retry = ButtonElement(
+        text="Retry opening the war room",
+        action_id=ActionId.RETRY_WAR_ROOM.value,
+        value=incident.public_id,
+        style="primary",
+    )
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000))),
+        ActionsBlock(block_id=BlockId.WAR_ROOM_RETRY.value, elements=[retry]),
+    ]
+    return Message.build(text=truncate(text, 3000), blocks=blocks)
+
+
+def war_room_retrying(incident: Incident) -> Message:
     return Message(
-        text=(
-            f"*{incident.public_id}* is recorded, but its war room could not be opened: "
-            f"{escape(reason)}. Coordinate in this channel for now, or ask whoever runs Klaxon "
-            "to check its Slack permissions."
-        ),
+        text=f"Opening the war room of *{incident.public_id}* again… you will be told here.",
         blocks=(),
     )
+
+
+def war_room_link(incident: Incident) -> str:
+    """Where the incident's war room is, or why it has none."""
+    if incident.channel_id is None and incident.war_room_error is not None:
+        return f":warning: _{WAR_ROOM_FAILED}_ (`/incident retry {incident.public_id}`)"
+    return channel_link(incident.channel_id, missing="_no war room yet_")
 
 
 def problems_notice(problems: Sequence[str]) -> Message:
@@ -103,7 +133,7 @@ def open_incidents(
         line = (
             f"{_name(incident, severities.get(incident.severity))}\n"
             f"{incident.status.value.capitalize()} · declared {_age(incident.declared_at, now)}"
-            f" · {channel_link(incident.channel_id, missing='_no war room yet_')}"
+            f" · {war_room_link(incident)}"
         )
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(line, 3000))))
     if total > len(blocks) - 1:

@@ -209,6 +209,7 @@ def insert_incident(
     declared_at: datetime,
     description: str = "",
     service: str = "",
+    detected_at: datetime | None = None,
 ) -> Incident:
     """Store a new incident with the next number of its UTC day.
 
@@ -228,6 +229,7 @@ def insert_incident(
         "status": IncidentStatus.INVESTIGATING.value,
         "declared_by": declared_by,
         "declared_at": declared_at,
+        "detected_at": detected_at,
         "updated_at": declared_at,
         "version": 1,
     }
@@ -257,6 +259,7 @@ def insert_incident(
             status=IncidentStatus.INVESTIGATING,
             declared_by=declared_by,
             declared_at=declared_at,
+            detected_at=detected_at,
         )
     raise RuntimeError(f"could not number an incident on {day} after several attempts")
 
@@ -276,8 +279,10 @@ def to_incident(row: IncidentRow) -> Incident:
         status=IncidentStatus(row.status),
         declared_by=row.declared_by,
         declared_at=row.declared_at,
+        detected_at=row.detected_at,
         channel_id=row.channel_id,
         channel_name=row.channel_name,
+        war_room_error=row.war_room_error,
         acknowledged_by=row.acknowledged_by,
         acknowledged_at=row.acknowledged_at,
         resolved_by=row.resolved_by,

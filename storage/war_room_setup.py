@@ -12,16 +12,17 @@ background lane (:class:`storage.database.WriteGate`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, CursorResult, Table, update
 
 from bot.domain.schedule import TimerKind, TimerPlan
-from storage.models import TimelineEntryRow
+from storage.models import IncidentRow, TimelineEntryRow
 from storage.repositories import (
     apply_timer,
     drop_held_timer,
+    hold_timer,
     ignoring_duplicates,
     renew_timer_claim,
     update_incident,
@@ -40,7 +41,13 @@ def attach_war_room(
     entry: Entry,
 ) -> None:
     """The incident's channel, its first timers and the entry saying the room opened."""
-    update_incident(connection, incident_id, channel_id=channel_id, channel_name=channel_name)
+    update_incident(
+        connection,
+        incident_id,
+        channel_id=channel_id,
+        channel_name=channel_name,
+        war_room_error=None,
+    )
     for plan in timers:
         apply_timer(connection, incident_id, plan)
     _add_entries(connection, [entry])
@@ -72,6 +79,47 @@ def renew_setup(connection: Connection, incident_id: int, holder: str, until: da
 
 def finish_setup(connection: Connection, incident_id: int, holder: str) -> None:
     drop_held_timer(connection, incident_id, TimerKind.WAR_ROOM, holder)
+
+
+def fail_setup(
+    connection: Connection, incident_id: int, holder: str, *, reason: str, entry: Entry
+) -> None:
+    """The war room did not open: say why on the incident and in its timeline, and end the
+    setup, so nothing retries it behind a person's back (a person retries it)."""
+    update_incident(connection, incident_id, war_room_error=reason)
+    drop_held_timer(connection, incident_id, TimerKind.WAR_ROOM, holder)
+    _add_entries(connection, [entry])
+
+
+_INCIDENTS = cast("Table", IncidentRow.__table__)
+
+
+def claim_retry(
+    connection: Connection,
+    incident_id: int,
+    holder: str,
+    *,
+    now: datetime,
+    lease: timedelta,
+    entry: Entry,
+) -> bool:
+    """Take the failed setup for another attempt; False when there is nothing to retry (it
+    opened, or someone else's retry already took it). The conditional UPDATE is the claim:
+    two people pressing Retry together start one attempt."""
+    claimed = connection.execute(
+        update(_INCIDENTS)
+        .where(
+            _INCIDENTS.c.id == incident_id,
+            _INCIDENTS.c.channel_id.is_(None),
+            _INCIDENTS.c.war_room_error.is_not(None),
+        )
+        .values(war_room_error=None, updated_at=now, version=_INCIDENTS.c.version + 1)
+    )
+    if cast("CursorResult[Any]", claimed).rowcount != 1:
+        return False
+    hold_timer(connection, incident_id, TimerKind.WAR_ROOM, holder, now, lease)
+    _add_entries(connection, [entry])
+    return True
 
 
 def _add_entries(connection: Connection, entries: Sequence[Entry]) -> None:

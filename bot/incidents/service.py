@@ -153,6 +153,52 @@ async def attach_war_room(
     await writer.run(attaching, urgent=False)
 
 
+async def fail_setup(
+    writer: BatchWriter, incident_id: int, holder: str, reason: str, *, now: datetime
+) -> None:
+    """The war room did not open: the incident says why (list, Home, timeline) until a person
+    retries. ``reason`` is plain words; it is escaped here for the timeline's mrkdwn."""
+    entry = _system_entry(
+        incident_id,
+        TimelineKind.WAR_ROOM_FAILED,
+        f"War room failed to open: {escape(reason)}",
+        now=now,
+        dedup_key=f"war_room_failed:{now.isoformat()}",
+    )
+    failing = functools.partial(
+        war_room_setup.fail_setup,
+        incident_id=incident_id,
+        holder=holder,
+        reason=reason,
+        entry=entry,
+    )
+    await writer.run(failing, urgent=False)
+
+
+async def claim_retry(
+    writer: BatchWriter, incident_id: int, holder: str, *, user_id: str, now: datetime
+) -> bool:
+    """Take a failed war room for another attempt by ``holder`` (this process), on behalf of
+    ``user_id``; False when there is nothing to retry."""
+    entry = timeline_entry_values(
+        incident_id,
+        TimelineKind.WAR_ROOM_RETRIED,
+        occurred_at=now,
+        actor=user_id,
+        text=f"<@{user_id}> asked Klaxon to open the war room again",
+        dedup_key=f"war_room_retried:{now.isoformat()}",
+    )
+    claiming = functools.partial(
+        war_room_setup.claim_retry,
+        incident_id=incident_id,
+        holder=holder,
+        now=now,
+        lease=SETUP_LEASE,
+        entry=entry,
+    )
+    return await writer.run(claiming)
+
+
 @dataclass(frozen=True, slots=True)
 class WarRoomSetup:
     """What opening the war room achieved; None where a step failed."""

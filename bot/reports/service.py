@@ -90,12 +90,17 @@ async def publish_report(
 
 
 async def add_action_item(
-    uow: UnitOfWorkFactory, incident: Incident, user_id: str, draft: ActionItemDraft
+    uow: UnitOfWorkFactory,
+    incident: Incident,
+    user_id: str,
+    draft: ActionItemDraft,
+    *,
+    now: datetime | None = None,
 ) -> tuple[ActionItem, int]:
     """Store the item and its timeline entry together; returns it and its number (1-based)."""
     if incident.status is IncidentStatus.CLOSED:
         raise InvalidInput(f"{incident.public_id} is closed; its action items are final.")
-    now = utcnow()
+    now = now or utcnow()
     owner = f" for {mention(draft.owner)}" if draft.owner else ""
     due = f", due {draft.due.isoformat()}" if draft.due else ""
     async with uow() as work:

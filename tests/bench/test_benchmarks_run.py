@@ -56,6 +56,9 @@ async def test_every_benchmark_runs_and_keeps_its_correctness_figures(tmp_path: 
         if name.endswith("in the app (Server-Timing)"):  # both apps answered with the header
             assert "nan" not in line, line
     assert "| 0 / 0 |" in rows["ingest lost / duplicated"]
+    alerts = next(line for name, line in rows.items() if name.startswith("Alertmanager storm"))
+    assert alerts.split("|")[2].strip() == "4 / 4 / 0", alerts  # incidents / war rooms / lost
+    assert alerts.rstrip(" |").endswith("yes"), alerts  # every copy answered 200, stored once
     storm = next(line for name, line in rows.items() if name.startswith("alert storm"))
     assert storm.split("|")[2].strip().startswith("6 / 0 /"), storm
     twice = next(line for name, line in rows.items() if name.startswith("timers: posted twice"))

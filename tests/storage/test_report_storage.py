@@ -43,7 +43,11 @@ async def test_a_report_of_5000_entries_is_drafted_quickly(engine: AsyncEngine) 
             )
         await work.commit()
     await add_action_item(
-        uow, incident, "U0DECLARER", ActionItemDraft("Alert on | cert expiry", "U0SRE00001")
+        uow,
+        incident,
+        "U0DECLARER",
+        ActionItemDraft("Alert on | cert expiry", "U0SRE00001"),
+        now=DECLARED + timedelta(hours=2),
     )
 
     started = time.perf_counter()

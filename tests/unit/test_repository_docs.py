@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+from bot.__main__ import _parser
 from bot.server import EVENTS_PATH
 from message_templates.help import COMMAND
 
@@ -22,8 +23,40 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert f"TEST_COMMAND='{test_command}'" in (REPO / ".ci/run").read_text()
 
 
-def test_readme_run_command_starts_the_bot() -> None:
-    assert readme_commands()[0].endswith(".venv/bin/python -m bot")
+def test_readme_tries_klaxon_first_then_installs_it() -> None:
+    try_it, run_it, _test_it = readme_commands()
+    install = "python3 -m venv .venv && .venv/bin/pip install -e . && "
+    assert try_it == install + ".venv/bin/python -m bot sandbox"
+    assert run_it == install + ".venv/bin/python -m bot"
+
+
+def test_readme_is_short_enough_to_read_top_to_bottom() -> None:
+    assert len((REPO / "README.md").read_text().splitlines()) < 150
+
+
+def _documents() -> list[Path]:
+    return [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
+def test_every_bot_command_in_the_docs_exists() -> None:
+    subcommands = set(_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    mentioned = {
+        (document.name, word)
+        for document in _documents()
+        for word in re.findall(r"python -m bot ([a-z][a-z-]*)", document.read_text())
+    }
+    assert mentioned, "the docs show no `python -m bot` command"
+    assert {(name, word) for name, word in mentioned if word not in subcommands} == set()
+
+
+def test_every_relative_link_in_the_docs_leads_somewhere() -> None:
+    broken = [
+        (document.name, target)
+        for document in _documents()
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", document.read_text())
+        if not (document.parent / target).exists()
+    ]
+    assert broken == []
 
 
 def test_manifest_points_slack_at_the_events_path() -> None:
