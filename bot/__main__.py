@@ -1,6 +1,7 @@
 """``python -m bot``: serve Klaxon. ``python -m bot migrate``: only bring the schema up to date.
 ``python -m bot export INC-20261122-001 --format md|json``: print an incident's timeline.
 ``python -m bot report INC-20261122-001``: print its post-incident report (Markdown).
+``python -m bot sandbox [--port N] [--db PATH]``: try Klaxon in a browser, with no Slack.
 
 Any configuration problem (or a malformed argument) ends the process with one readable line
 and exit status 2; a database that cannot be used, or an incident it does not hold, with 1.
@@ -47,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
         "report", help="print an incident's post-incident report (needs only DATABASE_URL)"
     )
     report.add_argument("incident", help="the incident's id, e.g. INC-20261122-001")
+    from bot.sandbox.command import add_arguments
+
+    add_arguments(
+        sub.add_parser(
+            "sandbox",
+            help="try Klaxon in a browser: an emulated Slack, the real bot and a Slack-like "
+            "page at http://127.0.0.1:3000/ (no secrets, no Slack)",
+        )
+    )
     return parser
 
 
@@ -150,6 +160,13 @@ def run(argv: list[str]) -> int:
     from bot.config import load_config
     from bot.logging_setup import configure_logging
     from bot.settings import load_database_settings, load_settings
+
+    if command == "sandbox":
+        # Before any settings are read: the sandbox never uses the environment's Slack ones.
+        from bot.sandbox.command import run as run_sandbox
+
+        configure_logging("WARNING", [])
+        return run_sandbox(arguments)
 
     if command == "migrate":
         # Migrations need the database only, not Slack credentials (a release step).

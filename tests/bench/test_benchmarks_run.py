@@ -48,6 +48,7 @@ async def test_every_benchmark_runs_and_keeps_its_correctness_figures(tmp_path: 
         "`/incident declare`, 20 at once",
         "timeline ingest, 10% redelivered",
         "cold start to ready",
+        "sandbox: `python -m bot sandbox` to page ready",
         "idle memory",
     ):
         assert name in rows, rows.keys()
