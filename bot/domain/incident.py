@@ -61,6 +61,8 @@ class TimelineKind(enum.StrEnum):
     NOTE = "note"
     ADDED_MESSAGE = "added_message"
     ACTION_ITEM = "action_item"
+    POSTMORTEM = "postmortem"
+    CHECKLIST = "checklist"
 
     @property
     def written_by_klaxon(self) -> bool:
@@ -137,12 +139,27 @@ class Incident:
     # The post-incident report file in the war room, once uploaded.
     report_file_id: str | None = None
     report_permalink: str | None = None
+    # The post-mortem: due on resolve (None when its severity has none), owned by the
+    # commander unless ``postmortem_owner`` names someone, held with a link to the document.
+    postmortem_due_at: datetime | None = None
+    postmortem_owner: str | None = None
+    postmortem_held_at: datetime | None = None
+    postmortem_held_by: str | None = None
+    postmortem_link: str | None = None
     # Bumped by every change; writers update only the version they read (optimistic locking).
     version: int = 1
 
     @property
     def commander(self) -> str | None:
         return self.roles.get(IncidentRole.COMMANDER)
+
+    @property
+    def postmortem_pending(self) -> bool:
+        return self.postmortem_due_at is not None and self.postmortem_held_at is None
+
+    @property
+    def postmortem_owner_or_commander(self) -> str | None:
+        return self.postmortem_owner or self.commander or self.resolved_by
 
     @property
     def role_holders(self) -> frozenset[str]:
