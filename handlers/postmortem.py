@@ -9,6 +9,7 @@ from bot.errors import InvalidInput
 from bot.follow_up import postmortem
 from bot.services import Services
 from handlers.payloads import SlashCommand
+from message_templates.follow_up import POSTMORTEMS_LISTED, postmortems_listed
 from message_templates.message import Message
 
 USAGE = (
@@ -37,3 +38,10 @@ async def postmortem_command(
         note = await postmortem.mark_held(services, incident, command.user_id, rest, utcnow())
         return Message(text=note, blocks=())
     raise InvalidInput(f"{word!r} is not something the post-mortem does. {USAGE}")
+
+
+async def with_postmortems_due(services: Services, listed: Message) -> Message:
+    """``/incident list`` also names the resolved incidents whose post-mortem is pending."""
+    async with services.unit_of_work(write=False) as work:
+        pending = await work.reports.pending_postmortems(POSTMORTEMS_LISTED)
+    return postmortems_listed(listed, pending)

@@ -13,7 +13,7 @@ from bot.reports import service as reports
 from bot.services import Services
 from handlers.payloads import SlashCommand
 from handlers.postmortem import postmortem_command
-from message_templates.follow_up import my_items
+from message_templates.follow_up import my_items, postmortem_stats_lines
 from message_templates.message import Message
 from message_templates.reports import (
     action_item_added,
@@ -40,7 +40,11 @@ async def report_command(
     if name is SubcommandName.STATS:
         period = parse_period(arguments)
         stats = await reports.stats(services.unit_of_work, list(services.config.severities), period)
-        return stats_reply(stats, services.config.severities, arguments.strip().lower() or "30d")
+        reply = stats_reply(stats, services.config.severities, arguments.strip().lower() or "30d")
+        held = await reports.postmortems(services.unit_of_work, period)
+        return Message(
+            text="\n".join([reply.text, *postmortem_stats_lines(held)]), blocks=reply.blocks
+        )
     incident = await flows.incident_in_channel(services, command.channel_id)
     if name is SubcommandName.POSTMORTEM and arguments.strip():
         return await postmortem_command(services, command, incident, arguments)

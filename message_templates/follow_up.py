@@ -8,20 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
     DatePickerElement,
+    InputBlock,
     MarkdownTextObject,
+    PlainTextInputElement,
     SectionBlock,
     UserSelectElement,
 )
+from slack_sdk.models.views import View
 
 from bot.domain.action_items import ActionItem, ItemChange, ItemVerb
+from bot.domain.follow_up import PostmortemStats
 from bot.domain.incident import Incident
-from bot.ids import ActionId
+from bot.ids import ActionId, BlockId, CallbackId
 from message_templates.formatting import channel_link, mention, slack_date
 from message_templates.message import Message
 from message_templates.mrkdwn import escape, truncate
@@ -175,14 +180,57 @@ def _safe_link(link: str) -> bool:
 
 
 def postmortem_scheduled(incident: Incident) -> Message:
+    """Posted in the war room on resolve, with an owner picker and a "held" button."""
     assert incident.postmortem_due_at is not None
     owner = mention(incident.postmortem_owner_or_commander, nobody="the Incident Commander")
-    return Message(
-        text=f":spiral_calendar_pad: Post-mortem due {slack_date(incident.postmortem_due_at)}, "
+    text = (
+        f":spiral_calendar_pad: Post-mortem due {slack_date(incident.postmortem_due_at)}, "
         f"owned by {owner}. Name someone else with `/incident postmortem owner @person`; "
-        "once it is held, `/incident postmortem done <link to the document>`.",
-        blocks=(),
+        "once it is held, `/incident postmortem done <link to the document>`."
     )
+    controls = ActionsBlock(
+        block_id=BlockId.POSTMORTEM_ACTIONS.value,
+        elements=[
+            UserSelectElement(
+                placeholder="Post-mortem owner",
+                action_id=ActionId.POSTMORTEM_OWNER.value,
+            ),
+            ButtonElement(
+                text="Post-mortem held",
+                action_id=ActionId.POSTMORTEM_DONE.value,
+                value=incident.public_id,
+            ),
+        ],
+    )
+    return Message.build(text=text, blocks=[item_section(text), controls])
+
+
+def postmortem_done_modal(incident: Incident, private_metadata: str) -> dict[str, Any]:
+    view = View(
+        type="modal",
+        callback_id=CallbackId.POSTMORTEM_DONE_MODAL.value,
+        title="Post-mortem held",
+        submit="Record",
+        close="Cancel",
+        private_metadata=private_metadata,
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"Record the post-mortem of *{incident.public_id}* as held."
+                )
+            ),
+            InputBlock(
+                block_id=BlockId.POSTMORTEM_LINK.value,
+                label="Link to the post-mortem document",
+                element=PlainTextInputElement(
+                    action_id=ActionId.POSTMORTEM_LINK.value,
+                    placeholder="https://…",
+                    max_length=2000,
+                ),
+            ),
+        ],
+    )
+    return view.to_dict()
 
 
 def postmortem_reminder_dm(incident: Incident, now: datetime) -> Message:
@@ -228,3 +276,35 @@ def home_sections(
             pending.append(f"{incident.public_id} ({escape(truncate(incident.title, 80))}): {line}")
         blocks.append(item_section("\n".join(pending)))
     return blocks
+
+
+POSTMORTEMS_LISTED = 10
+
+
+def postmortems_listed(listed: Message, pending: Sequence[Incident]) -> Message:
+    """The open incidents' list, followed by the post-mortems still to hold."""
+    if not pending:
+        return listed
+    lines = ["*Post-mortems due*"]
+    for incident in pending:
+        line = postmortem_due_line(incident) or ""
+        lines.append(f"*{incident.public_id}* {escape(truncate(incident.title, 80))}: {line}")
+    section = item_section("\n".join(lines)).to_dict()
+    blocks = [*listed.blocks, section] if listed.blocks else [section]
+    text = listed.text if listed.blocks else f"{listed.text}\n" + "\n".join(lines)
+    return Message(text=truncate(text, _MAX_TEXT), blocks=tuple(blocks))
+
+
+def postmortem_stats_lines(stats: PostmortemStats) -> list[str]:
+    lines = [
+        f"*Post-mortems* of incidents resolved in the period: {stats.on_time} held on time, "
+        f"{stats.late} late, {len(stats.overdue)} overdue, {stats.pending} not yet due"
+    ]
+    if stats.overdue:
+        named = ", ".join(
+            f"*{i.public_id}* ({mention(i.postmortem_owner_or_commander, nobody='no owner')})"
+            for i in stats.overdue[:15]
+        )
+        more = f" and {len(stats.overdue) - 15} more" if len(stats.overdue) > 15 else ""
+        lines.append(f":warning: Overdue: {named}{more}")
+    return lines

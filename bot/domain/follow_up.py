@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -218,3 +219,34 @@ def postmortem_on_reopen(incident: Incident) -> tuple[dict[str, object], TimerPl
     if incident.postmortem_held_at is not None:
         return {}, clear(TimerKind.POSTMORTEM)
     return {"postmortem_due_at": None}, clear(TimerKind.POSTMORTEM)
+
+
+@dataclass(frozen=True, slots=True)
+class PostmortemStats:
+    on_time: int
+    late: int
+    overdue: tuple[Incident, ...]
+    # Due, not held, and not yet overdue.
+    pending: int
+
+
+def postmortem_stats(incidents: Iterable[Incident], now: datetime) -> PostmortemStats:
+    """Of the incidents with a post-mortem due: held by the due time, held after it, and
+    still not held after it (named, so someone can chase them)."""
+    on_time = late = pending = 0
+    overdue: list[Incident] = []
+    for incident in incidents:
+        due = incident.postmortem_due_at
+        if due is None:
+            continue
+        held = incident.postmortem_held_at
+        if held is not None:
+            if held <= due:
+                on_time += 1
+            else:
+                late += 1
+        elif now > due:
+            overdue.append(incident)
+        else:
+            pending += 1
+    return PostmortemStats(on_time, late, tuple(overdue), pending)

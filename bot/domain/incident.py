@@ -63,6 +63,7 @@ class TimelineKind(enum.StrEnum):
     ACTION_ITEM = "action_item"
     POSTMORTEM = "postmortem"
     CHECKLIST = "checklist"
+    STABILITY = "stability"
 
     @property
     def written_by_klaxon(self) -> bool:

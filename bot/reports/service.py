@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from bot.clock import utcnow
 from bot.config import KlaxonConfig, Severity
 from bot.domain.action_items import ActionItem, ActionItemDraft
-from bot.domain.follow_up import item_reminders_plan
+from bot.domain.follow_up import PostmortemStats, item_reminders_plan, postmortem_stats
 from bot.domain.incident import Incident, IncidentStatus, TimelineKind
 from bot.domain.stats import Stats, compute_stats
 from bot.errors import InvalidInput, NotFound, SlackUnavailable
@@ -147,3 +147,12 @@ async def stats(
         declared = await work.reports.declared_between(since, until)
         open_now = await work.incidents.count_open_by_severity()
     return compute_stats(declared, severities, since=since, until=until, open_now=open_now)
+
+
+async def postmortems(
+    uow: UnitOfWorkFactory, period: timedelta, *, now: datetime | None = None
+) -> PostmortemStats:
+    until = now or utcnow()
+    async with uow(write=False) as work:
+        resolved = await work.reports.postmortems_resolved_between(until - period, until)
+    return postmortem_stats(resolved, until)
