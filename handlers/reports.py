@@ -7,6 +7,7 @@ from bot.commands import SubcommandName
 from bot.domain.action_items import parse_action, parse_item_change
 from bot.domain.stats import parse_period
 from bot.follow_up import action_items
+from bot.follow_up.stats_chart import publish_chart
 from bot.incidents import flows
 from bot.reports import home
 from bot.reports import service as reports
@@ -15,6 +16,7 @@ from handlers.payloads import SlashCommand
 from handlers.postmortem import postmortem_command
 from message_templates.follow_up import my_items, postmortem_stats_lines
 from message_templates.message import Message
+from message_templates.mrkdwn import truncate
 from message_templates.reports import (
     action_item_added,
     action_items_list,
@@ -42,9 +44,13 @@ async def report_command(
         stats = await reports.stats(services.unit_of_work, list(services.config.severities), period)
         reply = stats_reply(stats, services.config.severities, arguments.strip().lower() or "30d")
         held = await reports.postmortems(services.unit_of_work, period)
-        return Message(
-            text="\n".join([reply.text, *postmortem_stats_lines(held)]), blocks=reply.blocks
+        services.tasks.spawn(
+            publish_chart(services, command.channel_id, command.user_id, period, utcnow()),
+            name="stats chart",
         )
+        chart = "_A chart of incidents per week is being uploaded to this channel._"
+        lines = [reply.text, *postmortem_stats_lines(held), chart]
+        return Message(text=truncate("\n".join(lines), 3000), blocks=reply.blocks)
     incident = await flows.incident_in_channel(services, command.channel_id)
     if name is SubcommandName.POSTMORTEM and arguments.strip():
         return await postmortem_command(services, command, incident, arguments)
