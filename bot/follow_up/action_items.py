@@ -24,6 +24,7 @@ from bot.incidents import posting
 from bot.reports import home
 from bot.services import Services
 from message_templates import follow_up as text
+from message_templates.formatting import mention
 from storage.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -47,9 +48,8 @@ def check_due(due: date | None, now: datetime, config: KlaxonConfig) -> None:
 
 async def check_member(services: Services, user_id: str | None) -> None:
     if user_id is not None and not await services.slack.is_member(user_id):
-        raise InvalidInput(
-            f"<@{user_id}> is not a member of this workspace: pick an owner from the list."
-        )
+        why = "is not a member of this workspace: pick someone from the list."
+        raise InvalidInput(f"{user_id} {why}", mrkdwn=f"{mention(user_id)} {why}")
 
 
 async def apply_reminders(

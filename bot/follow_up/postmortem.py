@@ -30,8 +30,8 @@ def check_link(link: str) -> str:
     link = link.strip().strip("<>").split("|", 1)[0]
     if not link.startswith(("https://", "http://")) or any(c in link for c in " \n<>|"):
         raise InvalidInput(
-            f"{escape(link) or 'That'!s} is not a link: paste the post-mortem document's "
-            "address, starting with https://."
+            f"{link!r} is not a link: paste the post-mortem document's address, starting "
+            "with https://."
         )
     if len(link) > MAX_LINK:
         raise InvalidInput(f"The link is {len(link):,} characters; keep it under {MAX_LINK:,}.")
