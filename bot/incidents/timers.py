@@ -99,9 +99,8 @@ async def fire_batch(
         written = await work.timeline.latest_written_updates(
             t.incident_id for t in timers if t.kind is TimerKind.STATUS_UPDATE
         )
-        items = await work.reports.items_of(
-            [t.incident_id for t in timers if t.kind is TimerKind.ACTION_ITEMS]
-        )
+        reminding = [t.incident_id for t in timers if t.kind is TimerKind.ACTION_ITEMS]
+        items = await work.reports.items_of(reminding) if reminding else {}
     firings = [
         _follow_up(services, timer, incidents.get(timer.incident_id), items, now)
         if timer.kind in follow_up.KINDS
