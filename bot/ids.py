@@ -30,6 +30,17 @@ class ActionId(enum.StrEnum):
     TIMELINE_INCIDENT = "add_to_timeline_incident_select"
     HOME_DECLARE = "home_declare"
     RETRY_WAR_ROOM = "incident_retry_war_room"
+    # After the all-clear (handlers.follow_up).
+    ACTION_ITEM_DONE = "action_item_done"
+    ACTION_ITEM_REOPEN = "action_item_reopen"
+    ACTION_ITEM_OWNER = "action_item_owner"
+    ACTION_ITEM_DUE = "action_item_due"
+    POSTMORTEM_OWNER = "postmortem_owner"
+    POSTMORTEM_DONE = "postmortem_done"
+    POSTMORTEM_LINK = "postmortem_link_input"
+    STABILITY_CLOSE = "stability_close"
+    STABILITY_KEEP = "stability_keep"
+    CHECKLIST_TICK = "checklist_tick"
 
 
 class BlockId(enum.StrEnum):
@@ -50,6 +61,8 @@ class BlockId(enum.StrEnum):
     ROLE_USER = "role_user"
     TIMELINE_INCIDENT = "add_to_timeline_incident"
     WAR_ROOM_RETRY = "war_room_retry"
+    POSTMORTEM_LINK = "postmortem_link"
+    POSTMORTEM_ACTIONS = "postmortem_actions"
 
 
 class CallbackId(enum.StrEnum):
@@ -59,6 +72,7 @@ class CallbackId(enum.StrEnum):
     UPDATE_MODAL = "post_incident_update"
     ROLE_MODAL = "assign_incident_role"
     ADD_TO_TIMELINE_MODAL = "add_to_timeline_modal"
+    POSTMORTEM_DONE_MODAL = "postmortem_done"
 
 
 # Every interactive element the incident card can carry, in any state.

@@ -11,6 +11,7 @@ from handlers import (
     declare,
     errors,
     events,
+    follow_up,
     home,
     lifecycle_forms,
     shortcuts,
@@ -34,3 +35,4 @@ def register(app: AsyncApp, services: Services) -> None:
     lifecycle_forms.register(app, services)
     shortcuts.register(app, services)
     war_room_retry.register(app, services)
+    follow_up.register(app, services)

@@ -19,6 +19,12 @@ class TimerKind(enum.StrEnum):
     # Held by the process opening an incident's war room; if that process dies, the claim
     # lapses and another process (or the same one, restarted) finishes the job.
     WAR_ROOM = "war_room_setup"
+    # After the all-clear (bot.follow_up.timers): the post-mortem owner's reminders, the
+    # action item owners' reminders (one timer per incident, at its items' earliest), and
+    # the end of a stability period.
+    POSTMORTEM = "postmortem_reminder"
+    ACTION_ITEMS = "action_item_reminders"
+    STABILITY = "stability_check"
 
 
 @dataclass(frozen=True, slots=True)
