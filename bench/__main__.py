@@ -177,6 +177,14 @@ async def run(plan: Plan) -> str:
             and duplicates == 0
             and stormed.told_of_delay == stormed.delayed,
         ),
+        _row(
+            "alert storm: most refused creates in one window / rooms opened out of order",
+            f"{stormed.refused_per_window} / {stormed.out_of_order}",
+            "",
+            "",
+            "<= 1 / 0",
+            stormed.refused_per_window <= 1 and stormed.out_of_order == 0,
+        ),
         *_alert_rows(alerted),
         _row(
             "timeline ingest, 10% redelivered",

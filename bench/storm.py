@@ -9,9 +9,12 @@ every war room is ready (channel, card pinned, stakeholder announcement) or afte
 ``--compress N`` divides every time (the spread, the limit's window, the timeout) by N, for
 the test suite's smoke run; the full run uses Slack's real minute.
 
-Reported: war rooms completed, duplicates (channels, cards or announcements for one
-incident), declarers told of the delay among those whose war room waited, and the time from
-the first declare to the last war room ready.
+Every fifth declare is a SEV1, the others SEV3. Reported: war rooms completed, duplicates
+(channels, cards or announcements for one incident), declarers told of the delay among those
+whose war room waited, the time from the first declare to the last war room ready, the order
+in which channels were created (out of order: a channel created while one more urgent, by
+severity then declare time, was already waiting), and the refused ``conversations.create``
+calls per rate-limit window.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from bench.common import SIGNING_SECRET, free_port, klaxon_env, percentile, proc
 from slack_emulator import SlackEmulator
 from slack_emulator.client import SlackClient
 from slack_emulator.faults import TIER_2, RateLimit
+from slack_emulator.state import CallRecord
 from slack_emulator.workspace import Workspace
 
 DELAY_NOTE = "Slack is slow to create its channel"
@@ -56,8 +60,16 @@ class Results:
     told_of_delay: int
     told_needlessly: int
     refused_creates: int
+    # The most refused creates in any one rate-limit window.
+    refused_per_window: int
+    # Channels created while a more urgent war room was already waiting.
+    out_of_order: int
     last_ready_after: float
     ready_after: list[float]
+
+
+def _severity(n: int) -> str:
+    return "sev1" if n % 5 == 4 else "sev3"
 
 
 def _seed(emulator: SlackEmulator, declares: int) -> tuple[Workspace, list[str]]:
@@ -88,13 +100,14 @@ async def run(declares: int, within: float, compress: float) -> Results:
                 ready_at: dict[str, float] = {}
                 declared_at: dict[int, float] = {}
                 started = time.perf_counter()
+                started_wall = emulator.clock.now()
 
                 async def declare(n: int) -> bool:
                     await asyncio.sleep(n * spread / declares)
                     declared_at[n] = time.perf_counter() - started
                     answer = await slack.slash_command(
                         "/incident",
-                        f"declare sev1 Storm alert {n}: <!channel> disk full",
+                        f"declare {_severity(n)} Storm alert {n}: <!channel> disk full",
                         user_id=users[n],
                         channel_id="alerts",
                     )
@@ -120,7 +133,42 @@ async def run(declares: int, within: float, compress: float) -> Results:
         for name, seconds in ready_at.items()
         if (found := _ALERT_NUMBER.search(name))
     }
-    return _results(ws, users, declares, within, compress, sum(acks), ready_at, waited)
+    results = _results(ws, users, declares, within, compress, sum(acks), ready_at, waited)
+    creates = ws.calls("conversations.create")
+    results.refused_per_window = _refused_per_window(creates, window)
+    results.out_of_order = _out_of_order(creates, declared_at, started_wall)
+    return results
+
+
+def _refused_per_window(creates: list[CallRecord], window: float) -> int:
+    refused = sorted(call.at for call in creates if not call.ok)
+    return max(
+        (sum(1 for other in refused if at <= other < at + window) for at in refused), default=0
+    )
+
+
+def _out_of_order(
+    creates: list[CallRecord], declared_at: dict[int, float], started_wall: float
+) -> int:
+    """Channels created while a war room more urgent (by severity, then declare time) had
+    been declared and was still waiting for its own channel."""
+    created: dict[int, float] = {}
+    for call in creates:
+        found = _ALERT_NUMBER.search(str(call.args.get("name", "")))
+        if call.ok and found:
+            created.setdefault(int(found.group(1)), call.at - started_wall)
+
+    def urgency(n: int) -> tuple[int, float]:
+        return (0 if _severity(n) == "sev1" else 1, declared_at[n])
+
+    return sum(
+        1
+        for n, at in created.items()
+        if any(
+            urgency(other) < urgency(n) and declared_at[other] < at < created[other]
+            for other in created
+        )
+    )
 
 
 def _results(
@@ -160,6 +208,8 @@ def _results(
         told_of_delay=len(told & delayed),
         told_needlessly=len(told - delayed),
         refused_creates=refused,
+        refused_per_window=0,
+        out_of_order=0,
         last_ready_after=times[-1] if times else float("nan"),
         ready_after=times,
     )
@@ -178,6 +228,10 @@ def report(results: Results) -> str:
         f"{results.duplicate_rooms} / {results.duplicate_cards} / "
         f"{results.duplicate_announcements} |",
         f"| `conversations.create` calls refused (429) | {results.refused_creates} |",
+        f"| most refused in one rate-limit window (goal: at most 1) | "
+        f"{results.refused_per_window} |",
+        f"| channels created while a more urgent war room waited (goal: 0) | "
+        f"{results.out_of_order} |",
         f"| war rooms ready more than {DELAY_NOTICE_AFTER + 0.5:g} s after their declare | "
         f"{results.delayed} |",
         f"| of their declarers, told of the delay | {results.told_of_delay} |",

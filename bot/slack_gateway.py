@@ -8,6 +8,7 @@ It owns the ``AsyncWebClient`` and its HTTP session, retries what Slack asks us 
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import time
@@ -32,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SlackUnavailable
 from bot.metrics import Metrics
+from bot.priority_gate import Priority, PriorityGate
 
 logger = logging.getLogger(__name__)
 
@@ -111,10 +113,32 @@ class _CountedConnectionRetry(_SafeForWrites, _CountsRetries, AsyncConnectionErr
     reason = "connection"
 
 
+# Methods whose 429s the gateway itself waits out, in one queue for the whole process
+# (SlackGateway.create_channel): slack_sdk's own retry would have every waiting caller ask
+# again at the same moment, each refused but one.
+PACED_BY_GATEWAY = frozenset({"conversations.create"})
+# Slack's published tier for them: calls per window (seconds). Tier 2 is "20+ per minute".
+PUBLISHED_TIER = (20, 60.0)
+
+
 class _CountedRateLimitRetry(_CountsRetries, AsyncRateLimitErrorRetryHandler):
     """slack_sdk's wait-and-retry on 429 ``Retry-After``."""
 
     reason = "ratelimited"
+
+    async def can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if _method_of(request) in PACED_BY_GATEWAY:
+            return False
+        return await super().can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
 
 
 # Two quick retries ride out a brief 5xx without holding a declare up for long.
@@ -204,6 +228,10 @@ def _with_post_key(metadata: Mapping[str, Any] | None, key: str) -> dict[str, An
     }
 
 
+# How long to leave a method alone after a 429 that did not say (Slack always says).
+RATE_LIMIT_FALLBACK_WAIT = 5.0
+
+
 def _retry_after(headers: Any) -> float | None:
     if not isinstance(headers, Mapping):
         return None
@@ -237,6 +265,10 @@ class SlackGateway:
         self._client: AsyncWebClient | None = None
         self._identity: BotIdentity | None = None
         self._identity_lock = asyncio.Lock()
+        self._creating = PriorityGate(1)
+        # When our last creations happened, and until when they are held to Slack's tier.
+        self._created: collections.deque[float] = collections.deque(maxlen=PUBLISHED_TIER[0])
+        self._tier_paced_until = 0.0
 
     @property
     def client(self) -> AsyncWebClient:
@@ -319,16 +351,46 @@ class SlackGateway:
 
     # -- typed operations: what Klaxon does in Slack, in Slack's own terms ---------------
 
-    async def create_channel(self, name: str, *, private: bool) -> tuple[str, str]:
-        """Create a channel; raises :class:`NameTaken` when the name is in use (archived too)."""
-        try:
-            data = await self.call("conversations.create", name=name, is_private=private)
-        except SlackUnavailable as exc:
-            if exc.error == "name_taken":
-                raise NameTaken(name) from exc
-            raise
+    async def create_channel(
+        self, name: str, *, private: bool, priority: Priority = ()
+    ) -> tuple[str, str]:
+        """Create a channel; raises :class:`NameTaken` when the name is in use (archived too).
+
+        One creation at a time, the most urgent ``priority`` first (a war room's severity,
+        then when it was declared). When Slack answers 429, nobody asks again until its
+        ``Retry-After`` has passed: at most one refused call per rate-limit window, however
+        many war rooms wait (conversations.create is Tier 2, about 20 a minute)."""
+        async with self._creating.turn(priority):
+            await self._within_tier()
+            try:
+                data = await self.call("conversations.create", name=name, is_private=private)
+            except SlackUnavailable as exc:
+                if exc.error == "name_taken":
+                    self._created.append(time.monotonic())  # Slack counted it all the same
+                    raise NameTaken(name) from exc
+                if exc.error == "ratelimited":
+                    self._creating.close_for(
+                        RATE_LIMIT_FALLBACK_WAIT if exc.retry_after is None else exc.retry_after
+                    )
+                    # Slack's window is full: from now on, count our own calls against its
+                    # published tier (a sliding window frees one call at a time, and asking
+                    # at each would be refused once per freed call).
+                    self._tier_paced_until = time.monotonic() + 2 * PUBLISHED_TIER[1]
+                raise
+            self._created.append(time.monotonic())
         channel = data.get("channel") or {}
         return str(channel["id"]), str(channel.get("name", name))
+
+    async def _within_tier(self) -> None:
+        """After a 429, wait until fewer than the tier's calls fall in its window."""
+        limit, window = PUBLISHED_TIER
+        now = time.monotonic()
+        if now >= self._tier_paced_until or len(self._created) < limit:
+            return
+        wait = self._created[0] + window - now
+        if wait > 0:
+            self._tier_paced_until = max(self._tier_paced_until, now + wait + window)
+            await asyncio.sleep(wait)
 
     async def usergroup_members(self, usergroup_id: str) -> list[str]:
         data = await self.call("usergroups.users.list", usergroup=usergroup_id)

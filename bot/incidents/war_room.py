@@ -164,12 +164,7 @@ async def open_war_room(
         ),
     )
     try:
-        # A bounded number at once (the slots): in an alert storm, the rest wait here instead
-        # of filling the event loop and holding SQLite's write lock while requests queue.
-        async with (
-            _holding_setup(services, incident, fresh_claim=fresh_claim),
-            services.war_room_slots,
-        ):
+        async with _holding_setup(services, incident, fresh_claim=fresh_claim):
             await _open_war_room(services, incident, requester, delayed, extras or Extras())
     except WarRoomNotOpened as exc:
         logger.warning("%s: war room not opened: %s", incident.public_id, exc)
@@ -233,6 +228,27 @@ async def _open_war_room(
     incident = dataclasses.replace(incident, channel_id=channel_id, channel_name=channel_name)
     # Record the room from its first event on; other replicas find it in storage.
     services.timeline.war_rooms.remember(channel_id, incident.id)
+    # A bounded number at once (the slots): in an alert storm, the rest wait here instead of
+    # filling the event loop and holding SQLite's write lock while requests queue. Only once
+    # the channel exists: waiting for Slack to allow a channel holds no slot, so a SEV1 never
+    # waits for a slot behind SEV3s that wait for Slack.
+    async with services.war_room_slots:
+        await _set_up(services, incident, requester, severity, invitees, problems, extras)
+
+
+async def _set_up(
+    services: Services,
+    incident: Incident,
+    requester: Requester,
+    severity: Severity,
+    invitees: list[str],
+    problems: list[str],
+    extras: Extras,
+) -> None:
+    """Everything after the channel: invitations, topic, card, announcement, pin, record."""
+    config, slack = services.config, services.slack
+    assert incident.channel_id is not None
+    channel_id = incident.channel_id
 
     card = incident_card(incident, config.severities)
     topic_text = channel_topic(incident, severity)

@@ -18,6 +18,7 @@ from bot.domain.channel_names import war_room_name
 from bot.domain.incident import Incident
 from bot.errors import SlackUnavailable
 from bot.incidents import service
+from bot.priority_gate import Priority
 from bot.services import Services
 from bot.slack_gateway import NameTaken, SlackGateway
 from storage.database import is_unavailable
@@ -25,10 +26,8 @@ from storage.database import is_unavailable
 logger = logging.getLogger(__name__)
 
 MAX_NAME_ATTEMPTS = 25
-# How long a war room waits for Slack to allow its channel, and how long between tries when
-# Slack does not say (it sends Retry-After with every 429).
+# How long a war room waits for Slack to allow its channel.
 RATE_LIMIT_PATIENCE = timedelta(minutes=30)
-RATE_LIMIT_FALLBACK_WAIT = 5.0
 CREATE_FAILURES_TOLERATED = 4
 CREATE_RETRY_DELAY = 0.5
 
@@ -37,6 +36,10 @@ async def create_channel(
     services: Services, settings: WarRoom, incident: Incident, severity: Severity
 ) -> tuple[str, str]:
     slack = services.slack
+    # When Slack is the limit, war rooms open by severity (the configured order: sev1 first),
+    # then in the order they were declared.
+    rank = list(services.config.severities).index(incident.severity)
+    priority = (rank, incident.declared_at, incident.id)
     for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
         name = war_room_name(
             settings.name_pattern,
@@ -47,7 +50,9 @@ async def create_channel(
             attempt=attempt,
         )
         try:
-            return await _create_when_allowed(slack, name, private=settings.private)
+            return await _create_when_allowed(
+                slack, name, private=settings.private, priority=priority
+            )
         except NameTaken:
             # The name holds the incident's number, so a channel of that name that Klaxon
             # made and no incident owns is this incident's: created by a process that died,
@@ -59,7 +64,9 @@ async def create_channel(
     raise SlackUnavailable("conversations.create", "name_taken")
 
 
-async def _create_when_allowed(slack: SlackGateway, name: str, *, private: bool) -> tuple[str, str]:
+async def _create_when_allowed(
+    slack: SlackGateway, name: str, *, private: bool, priority: Priority
+) -> tuple[str, str]:
     """Create the channel, waiting as long as Slack asks while it rate-limits creation, and
     trying a few more times when Slack fails.
 
@@ -72,11 +79,10 @@ async def _create_when_allowed(slack: SlackGateway, name: str, *, private: bool)
     failures = 0
     while True:
         try:
-            return await slack.create_channel(name, private=private)
+            return await slack.create_channel(name, private=private, priority=priority)
         except SlackUnavailable as exc:
             if exc.error == "ratelimited" and time.monotonic() < deadline:
-                await asyncio.sleep(exc.retry_after or RATE_LIMIT_FALLBACK_WAIT)
-                continue
+                continue  # the gateway holds every creation back for Slack's Retry-After
             # Slack failing (5xx, timeouts) after the client's own retries: a few more tries,
             # spaced out. Safe: had an attempt created the channel, the next one is answered
             # name_taken, and the channel is adopted (create_channel).

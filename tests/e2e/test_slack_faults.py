@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -112,3 +113,27 @@ async def test_posts_answered_after_the_client_gave_up_are_not_posted_twice(
         assert max(posts.values()) == 1, posts
         announced = [m for m in ws.bot_messages("incidents") if "Slow Slack" in m.text]
         assert len(announced) == 1
+
+
+async def test_when_slack_limits_channels_a_sev1_goes_first_and_nobody_asks_again_early(
+    emulator: SlackEmulator, api_url: str, tmp_path: Path
+) -> None:
+    window = 3.0
+    emulator.faults.set_rate_limit("conversations.create", RateLimit(2, window=window))
+    async for scenario in custom_scenario(emulator, api_url, tmp_path):
+        started = time.monotonic()
+        for title in ("First", "Second"):  # Slack's budget for this window
+            await scenario.command(f"declare sev3 {title}")
+        await scenario.command("declare sev3 Third")  # refused: the window is spent
+        await scenario.command("declare sev3 Fourth")
+        await scenario.command("declare sev1 Checkout down")
+        assert await scenario.bot.klaxon.tasks.wait_idle(30)
+        elapsed = time.monotonic() - started
+
+    creates = scenario.ws.calls("conversations.create")
+    opened = [call.args["name"].split("-", 3)[3] for call in creates if call.ok]
+    assert opened == ["first", "second", "checkout-down", "third", "fourth"]
+    # Each refusal closes creation for Slack's Retry-After: one per window at most.
+    refused = [call for call in creates if not call.ok]
+    windows = int(elapsed // window) + 1
+    assert 1 <= len(refused) <= windows
