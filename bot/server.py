@@ -34,6 +34,7 @@ from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.request_body import parse_slack_body
 from bot.request_guard import RequestGuard, Verdict, malformed
 from bot.settings import Settings
+from bot.status_page.web import serve_apart
 from storage.database import is_reachable, is_unavailable
 
 logger = logging.getLogger(__name__)
@@ -229,6 +230,7 @@ async def serve(klaxon: Klaxon, stop: asyncio.Event | None = None) -> None:
     settings = klaxon.settings
     socket_mode = None
     runner: web.AppRunner | None = None
+    status_runner: web.AppRunner | None = None
     try:
         await klaxon.start()
         if settings.slack_app_token is not None:
@@ -241,18 +243,22 @@ async def serve(klaxon: Klaxon, stop: asyncio.Event | None = None) -> None:
             if signing_secret is not None and socket_mode is None
             else None
         )
-        runner = web.AppRunner(
-            build_web_app(
-                klaxon.engine,
-                None if socket_mode else klaxon.bolt,
-                guard=guard,
-                metrics=klaxon.metrics,
-                open_incidents=klaxon.open_incidents,
-                direct_events=DirectEvents(klaxon.is_channel_event, klaxon.record_channel_event),
-            ),
-            shutdown_timeout=REQUEST_GRACE,
-            access_log=None,
+        app = build_web_app(
+            klaxon.engine,
+            None if socket_mode else klaxon.bolt,
+            guard=guard,
+            metrics=klaxon.metrics,
+            open_incidents=klaxon.open_incidents,
+            direct_events=DirectEvents(klaxon.is_channel_event, klaxon.record_channel_event),
         )
+        if klaxon.status_site is not None:
+            if settings.status_port is None:
+                klaxon.status_site.attach(app)
+            else:
+                status_runner = await serve_apart(
+                    klaxon.status_site, settings.klaxon_host, settings.status_port
+                )
+        runner = web.AppRunner(app, shutdown_timeout=REQUEST_GRACE, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, settings.klaxon_host, settings.port).start()
         if socket_mode is not None:
@@ -275,6 +281,8 @@ async def serve(klaxon: Klaxon, stop: asyncio.Event | None = None) -> None:
             await socket_mode.close_async()  # type: ignore[no-untyped-call]
         if runner is not None:
             await runner.cleanup()
+        if status_runner is not None:
+            await status_runner.cleanup()
         await klaxon.stop(drain_timeout=TASK_GRACE)
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

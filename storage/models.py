@@ -202,3 +202,8 @@ class TimerRow(Base):
     claim_expires_at: Mapped[datetime | None]
     # When this timer last fired: a scheduled update with no manual update since says so.
     last_fired_at: Mapped[datetime | None]
+
+
+# The public status page's tables live beside their repository; importing them here puts them
+# in Base.metadata wherever the models are loaded (migrations, schema checks).
+from storage import status_page as _status_page  # noqa: E402, F401

@@ -348,7 +348,7 @@ async def _open_war_room(
     # Record the room from its first event on; other replicas find it in storage.
     services.timeline.war_rooms.remember(channel_id, incident.id)
 
-    card = incident_card(incident, config.severities)
+    card = incident_card(incident, config.severities, status_page=config.status_page.enabled)
     topic_text = channel_topic(incident, severity)
     notice = render_declared(services.templates.declared, incident, severity)
     announcement_channel = config.announcements.channel
