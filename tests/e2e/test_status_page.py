@@ -42,8 +42,10 @@ def assert_nothing_internal(*documents: str) -> None:
     for document in documents:
         assert INTERNAL_TITLE not in document
         assert "INC-" not in document
-        assert "SEV1" not in document and "sev1" not in document
-        assert DECLARER not in document and RESPONDER not in document
+        assert "SEV1" not in document
+        assert "sev1" not in document
+        assert DECLARER not in document
+        assert RESPONDER not in document
 
 
 async def test_nothing_published_shows_every_component_operational(status: Scenario) -> None:
@@ -54,7 +56,8 @@ async def test_nothing_published_shows_every_component_operational(status: Scena
     assert summary["status"] == {"indicator": "none", "description": "All Systems Operational"}
     assert summary["incidents"] == []
     assert summary["page"]["name"] == "Acme status"
-    assert "All Systems Operational" in html and "Patient web" in html
+    assert "All Systems Operational" in html
+    assert "Patient web" in html
     assert feed_entries(feed) == []
     assert_nothing_internal(html, json.dumps(summary), feed)
 
@@ -80,7 +83,8 @@ async def test_publish_shows_exactly_the_public_text_inert_everywhere(status: Sc
     )
 
     html, summary, feed = await page(status)
-    assert "<script>" not in html and "<!channel>" not in html
+    assert "<script>" not in html
+    assert "<!channel>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &lt;!channel&gt;" in html
     [public] = summary["incidents"]
     assert public["name"] == HOSTILE
@@ -97,7 +101,8 @@ async def test_publish_shows_exactly_the_public_text_inert_everywhere(status: Sc
         }
     ]
     raw_json = (await status.bot.get("/status.json")).body
-    assert "<" not in raw_json and ">" not in raw_json
+    assert "<" not in raw_json
+    assert ">" not in raw_json
     assert components(summary) == {"Booking API": "major_outage", "Patient web": "operational"}
     assert summary["status"]["indicator"] == "critical"
     [entry] = feed_entries(feed)
@@ -107,9 +112,11 @@ async def test_publish_shows_exactly_the_public_text_inert_everywhere(status: Sc
 
     # The war room says what the public sees, escaped for Slack; the timeline keeps it.
     [posted] = [t for t in incident.bot_texts() if "Posted to the status page" in t]
-    assert "&lt;!channel&gt;" in posted and "<!channel>" not in posted
+    assert "&lt;!channel&gt;" in posted
+    assert "<!channel>" not in posted
     [entry_row] = await incident.entries(TimelineKind.STATUS_PAGE)
-    assert entry_row.is_key and entry_row.actor == RESPONDER
+    assert entry_row.is_key
+    assert entry_row.actor == RESPONDER
     assert "&lt;script&gt;" in entry_row.text
 
 
