@@ -15,6 +15,7 @@ import pytest
 from bot.domain.incident import TimelineKind
 from bot.ids import ActionId
 from slack_emulator import SlackEmulator
+from slack_emulator.state import View
 from tests.e2e.scenario import DECLARER, RESPONDER, Scenario, custom_scenario
 from tests.e2e.status_page_scenario import (
     COMPONENTS,
@@ -27,7 +28,7 @@ from tests.e2e.status_page_scenario import (
     submit,
     the_form,
 )
-from tests.e2e.test_lifecycle import buttons, declare
+from tests.e2e.test_lifecycle import BYSTANDER, buttons, declare
 
 INTERNAL_TITLE = "Payments DB primary OOM-killed by runaway report job"
 
@@ -131,3 +132,80 @@ async def test_unpublished_incident_appears_nowhere_beside_a_published_one(
     assert [i["name"] for i in summary["incidents"]] == ["Slow search"]
     assert [e["title"] for e in feed_entries(feed)] == ["Slow search (Investigating)"]
     assert_nothing_internal(html, json.dumps(summary), feed)
+
+
+async def press_public_resolution(scenario: Scenario, war_room: str) -> View:
+    [offer] = [
+        m
+        for m in scenario.ws.bot_messages(war_room)
+        if ActionId.POST_PUBLIC_RESOLUTION in buttons(m)
+    ]
+    answer = await scenario.slack.press_button(
+        offer, user_id=BYSTANDER, action_id=ActionId.POST_PUBLIC_RESOLUTION.value
+    )
+    assert answer.status == 200
+    return await the_form(scenario, BYSTANDER)
+
+
+async def test_update_resolve_and_public_resolution_bring_components_back(
+    status: Scenario,
+) -> None:
+    first = await declare(status, "sev1 Booking outage")
+    second = await declare(status, "sev2 Web portal errors")
+    await publish_from_card(
+        status,
+        first.card,
+        RESPONDER,
+        title="Bookings unavailable",
+        **{component_block("booking-api"): "major_outage"},
+    )
+    await publish_from_card(
+        status,
+        second.card,
+        RESPONDER,
+        title="Portal errors",
+        **{component_block("booking-api"): "degraded_performance"},
+    )
+
+    # Later posts open "Update status page", prefilled with what the page says now.
+    await first.command("public", user=RESPONDER)
+    form = await the_form(status, RESPONDER)
+    assert form.title == "Update status page"
+    await submit(status, form, status="identified", body="We found the cause.")
+    _, summary, _ = await page(status)
+    bookings = next(i for i in summary["incidents"] if i["name"] == "Bookings unavailable")
+    assert bookings["incident_updates"][0]["body"] == "We found the cause."
+    assert bookings["status"] == "identified"
+    assert components(summary)["Booking API"] == "major_outage"
+
+    # Resolving the incident offers the public resolution to everyone in the war room.
+    await first.command("resolve Restarted the booking service", user=DECLARER)
+    form = await press_public_resolution(status, first.channel)
+    assert form.title == "Post public resolution"
+    await submit(status, form)
+
+    _, summary, feed = await page(status)
+    bookings = next(i for i in summary["incidents"] if i["name"] == "Bookings unavailable")
+    assert bookings["status"] == "resolved"
+    assert bookings["resolved_at"] is not None
+    assert bookings["incident_updates"][0]["body"].startswith("This incident has been resolved")
+    # Still degraded by the other public incident, which touches it too.
+    assert components(summary)["Booking API"] == "degraded_performance"
+    assert feed_entries(feed)[0]["title"] == "Bookings unavailable (Resolved)"
+
+    await second.command("resolve Fixed", user=DECLARER)
+    await submit(status, await press_public_resolution(status, second.channel), body="Fixed.")
+    _, summary, _ = await page(status)
+    assert components(summary) == {"Booking API": "operational", "Patient web": "operational"}
+    assert summary["status"]["indicator"] == "none"
+
+    # The report lists every public post among the key events.
+    await first.command("postmortem", user=DECLARER)
+    report = next(
+        f
+        for f in reversed(status.ws.files)
+        if f.filename.endswith("post-incident-report.md") and first.public_id in f.filename
+    )
+    text = (report.content or b"").decode()
+    key_events = text.split("### Key events", 1)[1].split("\n#", 1)[0]
+    assert key_events.count("Posted to the status page") == 3
