@@ -5,8 +5,8 @@
 Runs, against the Slack emulator on loopback: startup (cold start, idle memory) and acks
 (``/incident declare`` and a button press, one at a time and 20 at once) beside a bare Bolt
 app, declare to a ready war room, an alert storm under Slack's Tier 2 limit, timeline ingest
-beside a bare Bolt events app, and timers (5,000 open incidents on short cadences). Prints a
-summary table
+beside a bare Bolt events app, timers (5,000 open incidents on short cadences), and the
+public status page under 50 connections beside a bare aiohttp page. Prints a summary table
 and each benchmark's own table; ``--write`` also saves them, with a description of the
 machine, as Markdown. ``--smoke`` runs each for a few seconds, for the test suite: its
 figures only show that every benchmark still works.
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import acks, declare, ingest, startup, storm, timers
+from bench import acks, declare, ingest, startup, status_page, storm, timers
 from bench.common import percentile
 
 
@@ -43,10 +43,12 @@ class Plan:
     timer_incidents: int
     timer_cadence: int
     timer_seconds: int
+    # Each status page load (bench.status_page).
+    status_seconds: float = 5.0
 
 
 FULL = Plan(3, startup.IDLE_SECONDS, 100, 4.0, 25_000, 10, 50, 1.0, 10.0, 5000, 30, 75)
-SMOKE = Plan(1, 0.5, 5, 0.5, 100, 2, 6, 30.0, 1.0, 40, 2, 4)
+SMOKE = Plan(1, 0.5, 5, 0.5, 100, 2, 6, 30.0, 1.0, 40, 2, 4, status_seconds=0.5)
 CONCURRENCY = 20
 LATENCY = 0.05
 
@@ -87,6 +89,7 @@ async def run(plan: Plan) -> str:
     fired = await timers.run(
         plan.timer_incidents, plan.timer_cadence, plan.timer_seconds, quiet=True
     )
+    paged = await status_page.run(plan.status_seconds)
 
     ready = percentile(declared.ready, 0.5)
     trips = 3 * LATENCY
@@ -167,6 +170,7 @@ async def run(plan: Plan) -> str:
             rss <= 100,
         ),
     ]
+    summary += _status_rows(paged)
     sections = [
         "\n".join(summary),
         "### Startup\n\n" + startup.report(boot),
@@ -175,8 +179,37 @@ async def run(plan: Plan) -> str:
         "### Alert storm\n\n" + storm.report(stormed),
         "### Timeline ingest\n\n" + ingest.report(ingested, 32),
         "### Timers\n\n" + timers.report(fired),
+        "### Status page\n\n" + status_page.report(paged),
     ]
     return "\n\n".join(sections)
+
+
+def _status_rows(results: status_page.Results) -> list[str]:
+    rows = []
+    for path in ("/status", "/status.json"):
+        mine, theirs = results.klaxon[path], results.bare[path]
+        rows.append(
+            _row(
+                f"`GET {path}`, {results.connections} connections",
+                f"{mine:,.0f} req/s",
+                f"{theirs:,.0f} req/s (bare aiohttp)",
+                f"{mine / theirs:.2f}x",
+                ">= 3,000/s and >= 0.5x",
+                mine >= 3000 and mine >= 0.5 * theirs,
+            )
+        )
+    idle, loaded = results.idle_acks.p(0.5), results.loaded_acks.p(0.5)
+    rows.append(
+        _row(
+            "button press ack p50 during the `/status` load",
+            f"{loaded * 1000:.2f} ms",
+            f"{idle * 1000:.2f} ms (the bot idle)",
+            f"{loaded / idle:.2f}x",
+            "<= 1.5x",
+            loaded <= 1.5 * idle,
+        )
+    )
+    return rows
 
 
 def _ack_rows(results: acks.Results) -> list[str]:
