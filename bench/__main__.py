@@ -44,11 +44,12 @@ class Plan:
     timer_cadence: int
     timer_seconds: int
     # Each status page load (bench.status_page).
-    status_seconds: float = 5.0
+    status_seconds: float = 3.0
+    status_rounds: int = 3
 
 
 FULL = Plan(3, startup.IDLE_SECONDS, 100, 4.0, 25_000, 10, 50, 1.0, 10.0, 5000, 30, 75)
-SMOKE = Plan(1, 0.5, 5, 0.5, 100, 2, 6, 30.0, 1.0, 40, 2, 4, status_seconds=0.5)
+SMOKE = Plan(1, 0.5, 5, 0.5, 100, 2, 6, 30.0, 1.0, 40, 2, 4, status_seconds=0.5, status_rounds=1)
 CONCURRENCY = 20
 LATENCY = 0.05
 
@@ -89,7 +90,7 @@ async def run(plan: Plan) -> str:
     fired = await timers.run(
         plan.timer_incidents, plan.timer_cadence, plan.timer_seconds, quiet=True
     )
-    paged = await status_page.run(plan.status_seconds)
+    paged = await status_page.run(plan.status_seconds, rounds=plan.status_rounds)
 
     ready = percentile(declared.ready, 0.5)
     trips = 3 * LATENCY

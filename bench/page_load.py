@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -22,7 +23,9 @@ from aiohttp import web
 FIXED_PAGE = b"<!DOCTYPE html><html><body>" + b"x" * 3000 + b"</body></html>"
 
 
-async def _worker(host: str, port: int, path: str, deadline: float, counts: list[int]) -> None:
+async def _worker(
+    host: str, port: int, path: str, deadline: float, counts: list[int], other: dict[int, int]
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
     try:
@@ -38,22 +41,34 @@ async def _worker(host: str, port: int, path: str, deadline: float, counts: list
             if length:
                 await reader.readexactly(length)
             counts[0 if status == 200 else 1] += 1
+            if status != 200:
+                other[status] = other.get(status, 0) + 1
     finally:
         writer.close()
 
 
-async def load(url: str, path: str, connections: int, seconds: float) -> dict[str, float]:
+async def load(url: str, path: str, connections: int, seconds: float) -> dict[str, Any]:
     parts = urlsplit(url)
     assert parts.hostname is not None
     assert parts.port is not None
     counts = [0, 0]
+    other: dict[int, int] = {}
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(
-        *(_worker(parts.hostname, parts.port, path, deadline, counts) for _ in range(connections))
+        *(
+            _worker(parts.hostname, parts.port, path, deadline, counts, other)
+            for _ in range(connections)
+        )
     )
     elapsed = time.perf_counter() - started
-    return {"ok": counts[0], "failed": counts[1], "per_second": counts[0] / elapsed}
+    return {
+        "ok": counts[0],
+        "failed": counts[1],
+        "per_second": counts[0] / elapsed,
+        # Answers other than 200, by status.
+        "other": other,
+    }
 
 
 async def bare(port: int) -> None:

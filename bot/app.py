@@ -26,6 +26,7 @@ from bot.slack_gateway import TOKEN_ERRORS, SlackGateway
 from bot.status_page.service import StatusPage
 from bot.status_page.statuspage import StatuspageMirror
 from bot.status_page.web import StatusPageSite
+from bot.status_page.worker import StatusWorker
 from bot.tasks import BackgroundTasks
 from bot.timeline.capture import TimelineCapture
 from handlers import events
@@ -141,6 +142,8 @@ class Klaxon:
         self.bolt = build_bolt_app(settings, self.gateway, self.services)
         self.scheduler = TimerScheduler(self.services, self.metrics)
         self.status_site = StatusPageSite(self.status_page) if self.status_page else None
+        # The page's own process when STATUS_PORT is set (started by bot.server.serve).
+        self.status_worker: StatusWorker | None = None
         self._warming: asyncio.Task[None] | None = None
 
     async def open_incidents(self) -> dict[str, int]:

@@ -4,6 +4,8 @@ its own port, and turning it off."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -106,20 +108,42 @@ async def test_cached_answers_revalidate_and_survive_the_database_failing(
         await connection.execute(text("ALTER TABLE status_updates_gone RENAME TO status_updates"))
 
 
-async def test_status_port_serves_the_page_apart_from_slack(
+async def test_status_port_serves_the_page_from_its_own_process(
     emulator: SlackEmulator, api_url: str, tmp_path: Path
 ) -> None:
     port = free_port()
+    page_url = f"http://127.0.0.1:{port}"
     async for scenario in custom_scenario(
         emulator, api_url, tmp_path, COMPONENTS, status_port=port
     ):
         assert (await scenario.bot.get("/status")).status == 404
         async with aiohttp.ClientSession() as session:
-            async with session.get(f"http://127.0.0.1:{port}/status.json") as response:
-                assert response.status == 200
-                assert (await response.json())["page"]["name"] == "Acme status"
-            async with session.post(f"http://127.0.0.1:{port}/slack/events") as response:
+            async with session.post(f"{page_url}/slack/events") as response:
                 assert response.status in {404, 405}
+
+            async def names() -> list[str]:
+                async with session.get(f"{page_url}/status.json") as response:
+                    assert response.status == 200
+                    return [i["name"] for i in (await response.json())["incidents"]]
+
+            assert await names() == []
+            # Cached for cache_seconds (5), yet a post shows at once: the bot tells the worker.
+            incident = await declare(scenario, "sev2 Web errors")
+            await publish_from_card(scenario, incident.card, RESPONDER, title="Portal errors")
+            assert await names() == ["Portal errors"]
+
+            # A worker that dies is started again.
+            worker = scenario.bot.klaxon.status_worker
+            assert worker is not None
+            first_pid = worker.pid
+            assert first_pid is not None
+            os.kill(first_pid, signal.SIGKILL)
+            for _ in range(200):
+                if worker.pid != first_pid:
+                    break
+                await asyncio.sleep(0.05)
+            assert worker.pid != first_pid
+            assert await names() == ["Portal errors"]
 
 
 async def test_turned_off_there_is_no_page_and_no_button(
