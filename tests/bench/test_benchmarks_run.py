@@ -47,6 +47,9 @@ async def test_every_benchmark_runs_and_keeps_its_correctness_figures(tmp_path: 
         "button presses, 20 at once",
         "`/incident declare`, 20 at once",
         "timeline ingest, 10% redelivered",
+        "`GET /status`, 50 connections",
+        "`GET /status.json`, 50 connections",
+        "button press ack p50 during the `/status` load",
         "cold start to ready",
         "idle memory",
     ):

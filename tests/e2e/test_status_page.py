@@ -194,7 +194,13 @@ async def test_update_resolve_and_public_resolution_bring_components_back(
     assert feed_entries(feed)[0]["title"] == "Bookings unavailable (Resolved)"
 
     await second.command("resolve Fixed", user=DECLARER)
-    await submit(status, await press_public_resolution(status, second.channel), body="Fixed.")
+    # Even a resolution that leaves a component marked down frees it: nothing open touches it.
+    await submit(
+        status,
+        await press_public_resolution(status, second.channel),
+        body="Fixed.",
+        **{component_block("booking-api"): "degraded_performance"},
+    )
     _, summary, _ = await page(status)
     assert components(summary) == {"Booking API": "operational", "Patient web": "operational"}
     assert summary["status"]["indicator"] == "none"
