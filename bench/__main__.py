@@ -5,8 +5,11 @@
 Runs, against the Slack emulator on loopback: startup (cold start, idle memory) and acks
 (``/incident declare`` and a button press, one at a time and 20 at once) beside a bare Bolt
 app, declare to a ready war room, an alert storm under Slack's Tier 2 limit, timeline ingest
-beside a bare Bolt events app, timers (5,000 open incidents on short cadences), and the
-public status page under 50 connections beside a bare aiohttp page. Prints a summary table
+beside a bare Bolt events app, an Alertmanager storm (each notification twice, as an HA pair
+sends it) beside a bare aiohttp handler, timers (5,000 open incidents on short cadences), and
+replay protection under a five-minute soak of 1,300 signed requests a second, the sandbox's
+start (``python -m bot sandbox`` to its page answering), and the public status page under
+50 connections beside a bare aiohttp page. Prints a summary table
 and each benchmark's own table; ``--write`` also saves them, with a description of the
 machine, as Markdown. ``--smoke`` runs each for a few seconds, for the test suite: its
 figures only show that every benchmark still works.
@@ -24,7 +27,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import acks, declare, ingest, startup, status_page, storm, timers
+from bench import (
+    acks,
+    alert_storm,
+    declare,
+    ingest,
+    replay,
+    sandbox_startup,
+    startup,
+    status_page,
+    storm,
+    timers,
+)
 from bench.common import percentile
 
 
@@ -43,13 +57,51 @@ class Plan:
     timer_incidents: int
     timer_cadence: int
     timer_seconds: int
-    # Each status page load (bench.status_page).
+    # Alertmanager storm: groups, notifications, seconds, throughput notifications, compress.
+    alerts: tuple[int, int, float, int, float]
+    replay: tuple[float, float, float, float, float]
+    sandbox_runs: int
+    # Each status page load, and the rounds (bench.status_page).
     status_seconds: float = 3.0
     status_rounds: int = 3
 
 
-FULL = Plan(3, startup.IDLE_SECONDS, 100, 4.0, 25_000, 10, 50, 1.0, 10.0, 5000, 30, 75)
-SMOKE = Plan(1, 0.5, 5, 0.5, 100, 2, 6, 30.0, 1.0, 40, 2, 4, status_seconds=0.5, status_rounds=1)
+FULL = Plan(
+    3,
+    startup.IDLE_SECONDS,
+    100,
+    4.0,
+    25_000,
+    10,
+    50,
+    1.0,
+    10.0,
+    5000,
+    30,
+    75,
+    (20, 200, 10.0, 3000, 1.0),
+    (300.0, 1300.0, 240.0, 10.0, 20.0),
+    5,
+)
+SMOKE = Plan(
+    1,
+    0.5,
+    5,
+    0.5,
+    100,
+    2,
+    6,
+    30.0,
+    1.0,
+    40,
+    2,
+    4,
+    (4, 20, 2.0, 100, 30.0),
+    (2, 300, 1, 0.5, 0.5),
+    1,
+    status_seconds=0.5,
+    status_rounds=1,
+)
 CONCURRENCY = 20
 LATENCY = 0.05
 
@@ -86,10 +138,21 @@ async def run(plan: Plan) -> str:
     )
     declared = await declare.run(plan.ready, LATENCY)
     stormed = await storm.run(plan.storm_declares, 60.0, plan.storm_compress)
+    alerted = await alert_storm.run(*plan.alerts)
     ingested = await ingest.run(plan.ingest_seconds, 32, 0.1, 4)
     fired = await timers.run(
         plan.timer_incidents, plan.timer_cadence, plan.timer_seconds, quiet=True
     )
+    replay_seconds, replay_rate, replay_after, replay_sample, replay_idle = plan.replay
+    replayed = await replay.run(
+        replay_seconds,
+        replay_rate,
+        replay_after,
+        replay_sample,
+        idle_before=min(replay_idle, replay.IDLE_SECONDS),
+        after_idle=replay_idle,
+    )
+    sandbox = await sandbox_startup.run(plan.sandbox_runs)
     paged = await status_page.run(plan.status_seconds, rounds=plan.status_rounds)
 
     ready = percentile(declared.ready, 0.5)
@@ -122,6 +185,7 @@ async def run(plan: Plan) -> str:
             and duplicates == 0
             and stormed.told_of_delay == stormed.delayed,
         ),
+        *_alert_rows(alerted),
         _row(
             "timeline ingest, 10% redelivered",
             f"{events:,.0f} events/s",
@@ -155,12 +219,41 @@ async def run(plan: Plan) -> str:
             fired.posted_twice == 0,
         ),
         _row(
+            f"replay soak, {replayed.target_rate:,.0f} signed requests/s for "
+            f"{replayed.seconds:.0f} s: RSS peak above idle",
+            f"{replayed.peak_above_idle_mb:.0f} MB at {replayed.per_second:,.0f}/s",
+            f"{replayed.idle_rss_mb:.0f} MB idle",
+            "",
+            f"<= {replay.GOAL_ABOVE_IDLE_MB:.0f} MB",
+            replayed.peak_above_idle_mb <= replay.GOAL_ABOVE_IDLE_MB,
+        ),
+        _row(
+            "replayed declare, inside its window / re-signed / war rooms opened",
+            f"{replayed.replay_status} / {replayed.resigned_status}"
+            f"{'' if replayed.same_answer else ' (other answer)'} / {replayed.incidents}",
+            "",
+            "",
+            "401 / 200 / 1",
+            replayed.replay_status == 401
+            and replayed.resigned_status == 200
+            and replayed.same_answer
+            and replayed.incidents == 1,
+        ),
+        _row(
             "cold start to ready",
             f"{start:.2f} s",
             f"{bare_start:.2f} s (bare Bolt)",
             f"{start / bare_start:.2f}x",
             "<= 2 s",
             start <= 2.0,
+        ),
+        _row(
+            "sandbox: `python -m bot sandbox` to page ready",
+            f"{sandbox.median:.2f} s",
+            "",
+            "",
+            f"<= {sandbox_startup.GOAL_SECONDS:.0f} s",
+            sandbox.median <= sandbox_startup.GOAL_SECONDS,
         ),
         _row(
             "idle memory",
@@ -178,11 +271,46 @@ async def run(plan: Plan) -> str:
         "### Acknowledgements\n\n" + acks.report(acked),
         "### Declare to a ready war room\n\n" + declare.report(declared),
         "### Alert storm\n\n" + storm.report(stormed),
+        "### Alerts from Alertmanager\n\n" + alert_storm.report(alerted),
         "### Timeline ingest\n\n" + ingest.report(ingested, 32),
         "### Timers\n\n" + timers.report(fired),
+        "### Replay protection under load\n\n" + replay.report(replayed),
+        "### Sandbox startup\n\n" + sandbox_startup.report(sandbox),
         "### Status page\n\n" + status_page.report(paged),
     ]
     return "\n\n".join(sections)
+
+
+def _alert_rows(results: alert_storm.Results) -> list[str]:
+    p99 = results.storm.p(0.99)
+    ours, bare = results.klaxon.per_second, results.bare.per_second
+    return [
+        _row(
+            f"Alertmanager storm: {results.notifications} notifications for {results.groups} "
+            "groups, each twice, Tier 2 (incidents / war rooms / lost)",
+            f"{results.incidents} / {results.rooms_ready} / {results.lost}",
+            "",
+            "",
+            f"{results.groups} / {results.groups} / 0",
+            alert_storm.met(results),
+        ),
+        _row(
+            "alert notification answer p99, in the storm",
+            f"{p99 * 1000:.1f} ms",
+            "",
+            "",
+            "<= 100 ms",
+            p99 <= 0.1,
+        ),
+        _row(
+            "alert notifications stored, 32 at once, SQLite",
+            f"{ours:,.0f}/s",
+            f"{bare:,.0f}/s (bare aiohttp, one row)",
+            f"{ours / bare:.2f}x",
+            ">= 500/s",
+            ours >= 500,
+        ),
+    ]
 
 
 def _status_rows(results: status_page.Results) -> list[str]:

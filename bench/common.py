@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from slack_emulator import SlackEmulator
+from slack_emulator.ids import new_trigger_id
 from slack_emulator.signing import signed_headers
 from slack_emulator.workspace import Workspace
 
@@ -86,7 +87,8 @@ def slash_body(text: str, *, user_id: str, channel_id: str, response_url: str = 
             "text": text,
             "api_app_id": "A00APP0001",
             "response_url": response_url,
-            "trigger_id": "1.2.3",
+            # Slack's trigger ids are unique per invocation, and a declare is keyed by it.
+            "trigger_id": new_trigger_id(),
         }
     )
 

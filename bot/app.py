@@ -13,6 +13,7 @@ from slack_bolt.authorization import AuthorizeResult
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import handlers
+from bot.alerts.service import AlertIntake
 from bot.config import KlaxonConfig
 from bot.errors import ConfigError, SlackUnavailable
 from bot.incidents import service
@@ -140,6 +141,7 @@ class Klaxon:
             status_page=self.status_page,
         )
         self.bolt = build_bolt_app(settings, self.gateway, self.services)
+        self.alerts = AlertIntake(self.services)
         self.scheduler = TimerScheduler(self.services, self.metrics)
         self.status_site = StatusPageSite(self.status_page) if self.status_page else None
         # The page's own process when STATUS_PORT is set (started by bot.server.serve).

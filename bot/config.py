@@ -38,13 +38,24 @@ _USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 _CHANNEL = re.compile(r"^(?:[CG][A-Z0-9]{2,}|#[a-z0-9_-]{1,80})$")
 _SEVERITY_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
 _PATTERN_FIELDS = {"date", "number", "slug", "severity"}
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+def _as_written(value: object) -> object:
+    """A bare number (TOML ``update_cadence = 15``) as the text it was, so it is refused like
+    any other malformed duration: 15 seconds or 15 minutes would only be a guess."""
+    if isinstance(value, int | float):  # bool is an int too
+        return str(value).lower()
+    return value
 
 
 def _duration(value: object) -> object:
+    value = _as_written(value)
     return parse_duration(value) if isinstance(value, str) else value
 
 
 def _offset(value: object) -> object:
+    value = _as_written(value)
     return parse_duration(value, allow_zero=True) if isinstance(value, str) else value
 
 
@@ -264,8 +275,67 @@ class StatusPageSettings(_Strict):
         return components
 
 
+def _label_name(value: str) -> str:
+    if not _LABEL_NAME.match(value):
+        raise ValueError(f"{value!r} is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)")
+    return value
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{value!r} is not a regular expression: {exc}") from None
+    return value
+
+
+LabelName = Annotated[str, AfterValidator(_label_name)]
+LabelRegex = Annotated[str, AfterValidator(_regex)]
+
+
+class AlertRoute(_Strict):
+    """A rule for alert groups, tried in order; the first whose matchers all hold applies.
+
+    ``match`` compares a label for equality, ``match_re`` against a regular expression that
+    must match the whole value (as Alertmanager's own matchers do)."""
+
+    match: dict[LabelName, str] = {}
+    match_re: dict[LabelName, LabelRegex] = {}
+    # A severity key or alias, in place of the one the severity label maps to.
+    severity: str | None = None
+    # Invited to the war room besides the severity's responders.
+    responders: tuple[SlackTarget, ...] = ()
+    # Stakeholder channel for these incidents; for notify_only, where the alerts are posted.
+    channel: ChannelRef | None = None
+    # Post the alerts to ``channel`` and declare nothing.
+    notify_only: bool = False
+    # "monitoring": when every alert of the group has resolved, the incident moves to
+    # monitoring. "nothing": it waits for a person. Klaxon never resolves it on its own.
+    on_resolve: Literal["nothing", "monitoring"] = "nothing"
+
+    @model_validator(mode="after")
+    def _notify_somewhere(self) -> AlertRoute:
+        if self.notify_only and self.channel is None:
+            raise ValueError("notify_only needs a channel to post the alerts to")
+        return self
+
+
+class Alerts(_Strict):
+    """Incidents from Prometheus Alertmanager and Grafana (docs/alerts.md)."""
+
+    # The alert label whose value picks the severity through ``severity_map``.
+    severity_label: LabelName = "severity"
+    severity_map: dict[str, str] = {}
+    # For alerts whose severity label is missing or not in the map.
+    default_severity: str = "sev3"
+    # New alerts and resolutions of a group are posted to the war room at most this often.
+    notice_interval: Duration = timedelta(seconds=30)
+    routes: tuple[AlertRoute, ...] = ()
+
+
 class KlaxonConfig(_Strict):
     announcements: Announcements = Announcements()
+    alerts: Alerts = Alerts()
     templates: TemplateSettings = TemplateSettings()
     war_room: WarRoom = WarRoom()
     business_hours: BusinessHours = BusinessHours()
@@ -316,7 +386,21 @@ class KlaxonConfig(_Strict):
                     f"status_page.remind_severities.{index}: no severity {name!r}; use the "
                     "keys under [severities]"
                 )
+        self._alert_severities_exist()
         return self
+
+    def _alert_severities_exist(self) -> None:
+        alerts = self.alerts
+        named = [("alerts.default_severity", alerts.default_severity)]
+        named += [(f"alerts.severity_map.{k}", v) for k, v in alerts.severity_map.items()]
+        named += [
+            (f"alerts.routes.{index}.severity", route.severity)
+            for index, route in enumerate(alerts.routes)
+            if route.severity is not None
+        ]
+        for key, name in named:
+            if self.severity(name) is None:
+                raise ValueError(f"{key}: there is no severity {name!r}")
 
     def severity(self, name: str) -> Severity | None:
         """Find a severity by key or alias, ignoring case (``P1`` finds ``sev1``)."""

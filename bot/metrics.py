@@ -71,6 +71,13 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.replay_signatures = Gauge(
+            "klaxon_replay_signatures",
+            "Signatures remembered for replay protection, read when scraped; at the capacity "
+            "new requests are refused (outcome full).",
+            registry=self.registry,
+        )
+
     def request(self, kind: str, outcome: str, seconds: float) -> None:
         self.requests.labels(kind=kind, outcome=outcome).inc()
         self.ack_latency.labels(kind=kind).observe(seconds)

@@ -6,6 +6,14 @@ request sent twice, which someone who captured it could do within the five minut
 second copy of a signature is refused here. Slack itself never signs two deliveries alike,
 except that an Events API redelivery (``X-Slack-Retry-Num``) may repeat the body within the
 same second; event ids make those harmless, so they are let through.
+
+The window is Slack's (and Bolt's): a timestamp more than :data:`MAX_AGE_SECONDS` from this
+process's clock, either way, is stale. The forward half is the clock-skew allowance: it
+accepts a request signed by a Slack whose clock runs up to five minutes ahead of ours. A
+signature is remembered until its own timestamp leaves the window (:mod:`bot.replay_memory`),
+so it is refused as a replay for as long as it could be accepted at all, at any rate: past
+the memory's capacity new requests are refused as ``FULL`` (503) rather than let through
+unremembered.
 """
 
 from __future__ import annotations
@@ -14,16 +22,12 @@ import enum
 import hashlib
 import hmac
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bot.replay_memory import CAPACITY, Remembered, ReplayMemory
+
 MAX_AGE_SECONDS = 5 * 60
-# A timestamp is accepted up to five minutes either side of now, so a signature may come
-# back for up to ten minutes after it was first seen.
-_REMEMBER_SECONDS = 2 * MAX_AGE_SECONDS
-# A bound on memory under a flood of valid requests; the oldest are forgotten first.
-_MAX_REMEMBERED = 200_000
 
 
 class Verdict(enum.Enum):
@@ -31,43 +35,46 @@ class Verdict(enum.Enum):
     FORGED = "forged"  # no signature, a wrong one, or a timestamp that is not a number
     STALE = "stale"  # signed more than five minutes from now
     REPLAYED = "replayed"
+    # Signed and new, but the replay memory is full: refused, since it could not be refused
+    # if it came again.
+    FULL = "full"
 
 
 class RequestGuard:
-    def __init__(self, signing_secret: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        signing_secret: str,
+        clock: Callable[[], float] = time.time,
+        *,
+        capacity: int = CAPACITY,
+    ) -> None:
         self._secret = signing_secret.encode()
         self._clock = clock
-        self._seen: OrderedDict[str, float] = OrderedDict()
+        self.memory = ReplayMemory(MAX_AGE_SECONDS, capacity)
 
     def check(self, body: bytes | str, headers: Mapping[str, str]) -> Verdict:
         timestamp = headers.get("X-Slack-Request-Timestamp") or ""
         signature = headers.get("X-Slack-Signature") or ""
+        now = self._clock()
         try:
-            age = abs(self._clock() - int(timestamp))
+            signed_at = int(timestamp)
         except ValueError:
             return Verdict.FORGED
-        if age > MAX_AGE_SECONDS:
+        if abs(now - signed_at) > MAX_AGE_SECONDS:
             return Verdict.STALE
         raw = body.encode() if isinstance(body, str) else body
         base = f"v0:{timestamp}:".encode() + raw
-        expected = "v0=" + hmac.new(self._secret, base, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected.encode(), signature.encode()):
+        mac = hmac.new(self._secret, base, hashlib.sha256).digest()
+        if not hmac.compare_digest(("v0=" + mac.hex()).encode(), signature.encode()):
             return Verdict.FORGED
         if headers.get("X-Slack-Retry-Num") and raw.lstrip().startswith(b"{"):
             return Verdict.OK
-        return Verdict.REPLAYED if self._seen_before(signature) else Verdict.OK
-
-    def _seen_before(self, signature: str) -> bool:
-        now = self._clock()
-        while self._seen:
-            oldest, first_seen = next(iter(self._seen.items()))
-            if now - first_seen < _REMEMBER_SECONDS and len(self._seen) < _MAX_REMEMBERED:
-                break
-            del self._seen[oldest]
-        if signature in self._seen:
-            return True
-        self._seen[signature] = now
-        return False
+        # Keyed by the signed timestamp, not by arrival: it is the timestamp that says how
+        # long this signature stays acceptable.
+        seen = self.memory.remember(signed_at, int.from_bytes(mac[:8], "big"), now)
+        if seen is Remembered.SEEN:
+            return Verdict.REPLAYED
+        return Verdict.FULL if seen is Remembered.FULL else Verdict.OK
 
 
 # Objects Bolt indexes into without looking (``body["user"]["id"]``, ``actions[0]``).

@@ -28,6 +28,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import log_context
+from bot.alerts.http import add_alert_routes
+from bot.alerts.service import AlertIntake
 from bot.app import Klaxon
 from bot.config import KlaxonConfig
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
@@ -108,9 +110,12 @@ def build_web_app(
     metrics: Metrics | None = None,
     open_incidents: OpenIncidents | None = None,
     direct_events: DirectEvents | None = None,
+    alerts: AlertIntake | None = None,
+    alerts_token: str | None = None,
 ) -> web.Application:
     """``bolt`` is None in Socket Mode, where Slack's requests arrive over the websocket.
-    ``direct_events`` are taken only from requests ``guard`` has checked."""
+    ``direct_events`` are taken only from requests ``guard`` has checked. The alert
+    endpoints exist only with ``alerts_token`` (KLAXON_ALERTS_TOKEN): otherwise 404."""
 
     async def record_directly(body: Mapping[str, Any]) -> web.Response:
         assert direct_events is not None
@@ -144,6 +149,11 @@ def build_web_app(
         raw = await request.read()
         if guard is not None:
             verdict = guard.check(raw, request.headers)
+            if verdict is Verdict.FULL:
+                # Genuine, but it could not be recognised if sent again: refused for now, a
+                # 5xx that Slack retries (an event) or that the person sees and repeats.
+                logger.warning("refused a request to %s: the replay memory is full", EVENTS_PATH)
+                return web.Response(status=503), "unknown", "full"
             if verdict is not Verdict.OK:
                 logger.warning("refused a %s request to %s", verdict.value, EVENTS_PATH)
                 return web.Response(status=401), "unknown", "refused"
@@ -197,6 +207,8 @@ def build_web_app(
 
     async def metrics_page(_request: web.Request) -> web.Response:
         assert metrics is not None
+        if guard is not None:
+            metrics.replay_signatures.set(len(guard.memory))
         if open_incidents is not None:
             try:
                 metrics.set_open_incidents(await open_incidents())
@@ -218,6 +230,8 @@ def build_web_app(
         app.router.add_get("/metrics", metrics_page)
     if bolt is not None:
         app.router.add_post(EVENTS_PATH, slack_events)
+    if alerts is not None and alerts_token:
+        add_alert_routes(app, alerts, alerts_token, metrics)
     return app
 
 
@@ -261,6 +275,12 @@ async def serve(klaxon: Klaxon, stop: asyncio.Event | None = None) -> None:
             metrics=klaxon.metrics,
             open_incidents=klaxon.open_incidents,
             direct_events=DirectEvents(klaxon.is_channel_event, klaxon.record_channel_event),
+            alerts=klaxon.alerts,
+            alerts_token=(
+                settings.klaxon_alerts_token.get_secret_value()
+                if settings.klaxon_alerts_token is not None
+                else None
+            ),
         )
         if klaxon.status_site is not None:
             if settings.status_port is None:

@@ -17,7 +17,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///klaxon.db"
 _HINTS = {
     "slack_bot_token": (
         "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your Slack "
-        "app's 'OAuth & Permissions' page"
+        "app's 'OAuth & Permissions' page, or try Klaxon without Slack: python -m bot sandbox"
     ),
     "slack_signing_secret": (
         "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's "
@@ -55,6 +55,10 @@ def check_database_url(url: str) -> str:
     return url
 
 
+# Anyone who can reach the port can guess at the alerts token; too short a token is no lock.
+MIN_ALERTS_TOKEN = 16
+
+
 class Settings(BaseSettings):
     """Read from the environment (and a ``.env`` file in the working directory, if present)."""
 
@@ -71,6 +75,8 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     klaxon_host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces by default
     klaxon_config: Path | None = None
+    # Bearer token Alertmanager and Grafana send to /alerts/*; unset, those endpoints are off.
+    klaxon_alerts_token: SecretStr | None = None
     klaxon_log_level: str = "INFO"
     # "text" (one line per record) or "json" (one object per line, for log pipelines).
     klaxon_log_format: str = "text"
@@ -113,6 +119,18 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_means_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("klaxon_alerts_token")
+    @classmethod
+    def _alerts_token_strength(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is None or not token.get_secret_value().strip():
+            return None
+        if len(token.get_secret_value()) < MIN_ALERTS_TOKEN:
+            raise ValueError(
+                f"KLAXON_ALERTS_TOKEN must be at least {MIN_ALERTS_TOKEN} characters; "
+                "generate one with: openssl rand -hex 32"
+            )
+        return token
 
     @field_validator("klaxon_log_level")
     @classmethod

@@ -16,12 +16,14 @@ from bot.domain.declaration import (
     build_declaration,
     check_severity,
     check_title,
+    declaration_key,
     parse_declare_arguments,
 )
 from bot.errors import InvalidInput
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.incidents import service
-from bot.incidents.war_room import Requester, open_war_room
+from bot.incidents.requester import Requester
+from bot.incidents.war_room import open_war_room
 from bot.reports import home
 from bot.services import Services
 from handlers.forms import open_form
@@ -40,8 +42,14 @@ from message_templates.replies import declaring
 logger = logging.getLogger(__name__)
 
 
-async def _declare(services: Services, declaration: Declaration, requester: Requester) -> Message:
-    """Store first, so the ack can name the incident; the war room follows in the background."""
+async def _declare(
+    services: Services, declaration: Declaration, requester: Requester, key: str | None
+) -> Message:
+    """Store first, so the ack can name the incident; the war room follows in the background.
+
+    The same request sent again (``key``) is answered with the incident it declared: its war
+    room is already on its way, opened by whichever process stored it.
+    """
     declared = await service.declare(
         services.declarations,
         declaration,
@@ -49,14 +57,18 @@ async def _declare(services: Services, declaration: Declaration, requester: Requ
         now=utcnow(),
         from_channel=requester.channel_id,
         opened_by=services.process_id,
+        key=key,
     )
     incident = declared.incident
     log_context.bind_incident(incident.public_id)
-    services.tasks.spawn(
-        open_war_room(services, incident, requester, fresh_claim=True),
-        name=f"open war room {incident.public_id}",
-    )
-    home.incidents_changed(services)
+    if declared.repeated:
+        logger.warning("a declare request came again; answered with %s", incident.public_id)
+    else:
+        services.tasks.spawn(
+            open_war_room(services, incident, requester, fresh_claim=True),
+            name=f"open war room {incident.public_id}",
+        )
+        home.incidents_changed(services)
     severity = services.config.severities[incident.severity]
     return declaring(
         incident,
@@ -93,7 +105,10 @@ async def declare_command(
         channel_id=command.channel_id,
         response_url=command.response_url,
     )
-    reply = await _declare(services, request, requester)
+    # Slack gives every invocation its own trigger id and response URL.
+    invocation = command.trigger_id or command.response_url
+    key = declaration_key("command", invocation) if invocation else None
+    reply = await _declare(services, request, requester, key)
     await ack(**reply.ephemeral())
 
 
@@ -135,7 +150,10 @@ def register(app: AsyncApp, services: Services) -> None:
         except ValidationError:
             origin = DeclareOrigin()
         user_id = form_user(body)
-        reply = await _declare(services, declaration, Requester(user_id, origin.channel_id))
+        view_id = view.get("id")
+        key = declaration_key("form", view_id) if isinstance(view_id, str) and view_id else None
+        requester = Requester(user_id, origin.channel_id)
+        reply = await _declare(services, declaration, requester, key)
         # The form turns into the "declaring" note: no extra Slack call, nothing to wait for.
         await ack(response_action="update", view=declaring_view(reply))
 

@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.errors import InvalidInput
 from bot.ids import ActionId
-from bot.incidents.war_room import Requester, tell
+from bot.incidents.requester import Requester, tell
 from bot.incidents.war_room_retry import retry
 from bot.services import Services
 from handlers.payloads import BlockActions, SlashCommand, parse

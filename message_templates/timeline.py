@@ -1,8 +1,10 @@
 """``/incident timeline``: the key events and a page of the latest entries, within Block Kit.
 
-Everything people wrote is escaped, so ``<!channel>`` or a link in a message shows as text;
-only plain user and channel mentions (``<@U…>``, ``<#C…>``) stay live, as they ping nobody
-in a reply only the requester sees.
+Everything people wrote is escaped, so ``<!channel>`` or a link in a message shows as text.
+Only in a war-room message the timeline quotes do plain user and channel mentions (``<@U…>``,
+``<#C…>``) stay live, as the person typed them and they ping nobody in a reply only the
+requester sees. Text from titles, updates, resolutions, action items and forms is always inert:
+in Klaxon's own entries only the markup Klaxon wrote from ids (who acted, where) is live.
 """
 
 from __future__ import annotations
@@ -30,11 +32,52 @@ from message_templates.mrkdwn import escape, inline_code, truncate
 MAX_SECTION = 3000
 MAX_ENTRY_TEXT = 280
 _MENTION = re.compile(r"&lt;([@#][UWCG][A-Z0-9]{2,30})(?:\|[^&<>]{0,80})?&gt;")
+# The markup Klaxon puts in its own entries, always made from ids or times, never from text:
+# who acted or was invited, the announcement channel, a user group it could not read, a date.
+# Text people gave Klaxon is stored escaped, so it can never match these raw forms.
+_KLAXON_MARKUP = re.compile(
+    r"<[@#][UWC][A-Z0-9]{2,30}>|<!subteam\^S[A-Z0-9]{2,30}>|<!date\^[0-9]+\^[^<>|]*\|[^<>]*>"
+)
 
 
 def safe_text(text: str, limit: int = MAX_ENTRY_TEXT) -> str:
-    """User text for mrkdwn: escaped, cut to ``limit``, plain mentions kept as mentions."""
-    return _MENTION.sub(r"<\1>", escape(truncate(" ".join(text.split()), limit)))
+    """Text a person typed in a war-room message: escaped, cut to ``limit``, plain mentions
+    kept as mentions (only for messages the timeline quotes)."""
+    return _MENTION.sub(r"<\1>", inert_text(text, limit))
+
+
+def inert_text(text: str, limit: int = MAX_ENTRY_TEXT) -> str:
+    """Text shown exactly as written: escaped and cut to ``limit``; nothing in it is live."""
+    return escape(truncate(" ".join(text.split()), limit))
+
+
+def klaxon_text(mrkdwn: str, limit: int = MAX_ENTRY_TEXT) -> str:
+    """One of Klaxon's own entries: its id markup stays live, all other text is inert.
+
+    The text between Klaxon's markup goes back to plain words and is escaped again, so user
+    text in it is escaped exactly once and a ``<@U…|name>`` from a title stays words.
+    The cut counts a mention as one character and never splits a mention or an entity.
+    """
+    mrkdwn = " ".join(mrkdwn.split())
+    pieces: list[tuple[str, bool]] = []  # (mrkdwn, whether it is Klaxon's markup)
+    position = 0
+    for match in _KLAXON_MARKUP.finditer(mrkdwn):
+        pieces += [(escape(html.unescape(mrkdwn[position : match.start()])), False)]
+        pieces += [(match.group(0), True)]
+        position = match.end()
+    pieces.append((escape(html.unescape(mrkdwn[position:])), False))
+    if sum(1 if markup else len(text) for text, markup in pieces) <= limit:
+        return "".join(text for text, _ in pieces)
+    kept: list[str] = []
+    room = limit - 1  # what is left beside the mark of the cut
+    for text, markup in pieces:
+        if (1 if markup else len(text)) > room:
+            # One more character makes truncate cut even a piece just one too long.
+            kept.append("…" if markup else truncate(text + "…", room + 1))
+            break
+        kept.append(text)
+        room -= 1 if markup else len(text)
+    return "".join(kept)
 
 
 def _when(moment: datetime) -> str:
@@ -70,10 +113,13 @@ def entry_line(entry: TimelineEntry) -> str:
             f"{marker}{when} {_who(entry.actor)} added a message by {_who(entry.author)}"
             f"{' (bot)' if entry.is_bot else ''}: {safe_text(entry.text)}"
         )
-    # Klaxon's own entries are mrkdwn it built: back to plain words first, so that escaped
-    # user text in them is escaped once, not twice.
-    text = html.unescape(entry.text) if entry.kind.written_by_klaxon else entry.text
-    return f"{marker}{when} {_who(entry.actor)}: {safe_text(text)}"
+    if entry.kind.written_by_klaxon:
+        text = klaxon_text(entry.text)
+    elif entry.kind is TimelineKind.PIN:
+        text = safe_text(entry.text)  # quotes the pinned war-room message
+    else:
+        text = inert_text(entry.text)  # topics, purposes, names: not a quoted message
+    return f"{marker}{when} {_who(entry.actor)}: {text}"
 
 
 def _sections(title: str, lines: Iterable[str]) -> list[SectionBlock]:

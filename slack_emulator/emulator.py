@@ -58,10 +58,12 @@ class SlackEmulator:
         verification_token: str = DEFAULT_VERIFICATION_TOKEN,
         event_request_url: str | None = None,
         fault_seed: int = 0,
+        ids: IdFactory | None = None,
     ) -> None:
+        """``ids``: sequential by default (readable tests); ``IdFactory.random()`` as Slack."""
         self.verification_token = verification_token
         self.clock = Clock()
-        self.ids = IdFactory()
+        self.ids = ids or IdFactory()
         self.faults = FaultInjector(fault_seed)
         self.events = EventDispatcher(signing_secret, self.ids)
         self.event_request_url = event_request_url
@@ -80,6 +82,7 @@ class SlackEmulator:
         self.server: EmulatorServer | None = None
         self._upload_paths: dict[str, str] = {}
         self._changed: asyncio.Event | None = None
+        self._listeners: list[Callable[[], None]] = []
         self.events.on_attempt = self.notify_changed
         self.default_workspace = self.add_workspace(
             team_id=team_id,
@@ -104,6 +107,13 @@ class SlackEmulator:
     def notify_changed(self) -> None:
         if self._changed is not None:
             self._changed.set()
+        for listener in self._listeners:
+            listener()
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every Web API call, response_url post and event attempt
+        (the sandbox page refreshes, the state file is saved)."""
+        self._listeners.append(listener)
 
     async def wait_until(self, condition: Callable[[], object], *, within: float = 5.0) -> None:
         """Wait until ``condition()`` is truthy, re-checking after every Web API call,

@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
-FaultKind = Literal["ratelimited", "http_error", "connection_reset"]
+FaultKind = Literal["ratelimited", "http_error", "connection_reset", "refused"]
 
 ANY_METHOD = "*"
 
@@ -72,6 +72,7 @@ class Fault:
     kind: FaultKind
     status: int = 429
     retry_after: int = 1
+    error: str = ""
 
     @classmethod
     def ratelimited(cls, retry_after: int = 1) -> Fault:
@@ -85,8 +86,16 @@ class Fault:
     def connection_reset(cls) -> Fault:
         return cls("connection_reset", 0)
 
+    @classmethod
+    def refused(cls, error: str) -> Fault:
+        """Slack answering ``{"ok": false, "error": error}`` with HTTP 200, as it refuses a
+        call it understood; pass an error the method documents (``restricted_action``)."""
+        return cls("refused", 200, error=error)
+
     def describe(self) -> str:
-        return f"http_{self.status}" if self.kind == "http_error" else self.kind
+        if self.kind == "http_error":
+            return f"http_{self.status}"
+        return f"refused_{self.error}" if self.kind == "refused" else self.kind
 
 
 @dataclass

@@ -150,6 +150,10 @@ class EmulatorServer:
                 headers={"Retry-After": str(fault.retry_after)},
                 fault=fault.describe(),
             )
+        if fault.kind == "refused":
+            return self._answer(
+                method, ws, args, 200, {"ok": False, "error": fault.error}, fault=fault.describe()
+            )
         error = _FAULT_ERRORS.get(fault.status, "internal_error")
         return self._answer(
             method, ws, args, fault.status, {"ok": False, "error": error}, fault=fault.describe()

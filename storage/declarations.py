@@ -5,6 +5,10 @@ ack. Through the unit of work that transaction was some 24 trips between the eve
 aiosqlite's thread (8.6 ms p50 on an idle machine); as one synchronous function on the batch
 writer's thread (:mod:`storage.batch_writer`) it is a single trip. Declarations that arrive
 together share one transaction (:mod:`bot.group_commit`).
+
+A declaration carrying a key (what made it: a command's trigger, a form's view) is stored
+once: the same key again, in the same batch, later, or from another replica, answers with
+the incident already stored, so a replayed request never opens a second war room.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.domain.declaration import Declaration
 from bot.domain.incident import Incident, TimelineKind, format_public_id
@@ -25,6 +31,7 @@ from storage.repositories import (
     ignoring_duplicates,
     insert_incident,
     timeline_entry_values,
+    to_incident,
 )
 
 _INCIDENTS = cast("Table", IncidentRow.__table__)
@@ -38,6 +45,8 @@ class Declared:
     incident: Incident
     # The incident whose war room it was declared from, if any (its public id).
     declared_from: str | None
+    # Its key was stored already: this is the earlier declaration's incident, not a new one.
+    repeated: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,8 @@ class PendingDeclaration:
     # Holds the war room's setup for ``setup_lease``.
     holder: str
     setup_lease: timedelta
+    # What made the declaration, unique per declaration (:func:`bot.domain.declaration.key`).
+    key: str | None = None
 
 
 def store_declarations(
@@ -66,16 +77,30 @@ def _store(connection: Connection, pending: PendingDeclaration) -> Declared:
     if pending.from_channel:
         row = connection.execute(_IN_CHANNEL, {"channel_id": pending.from_channel}).first()
         declared_from = format_public_id(row.declared_on, row.number) if row else None
+    key = pending.key
+    if key is not None:
+        earlier = _declared_with(connection, key)
+        if earlier is not None:
+            return Declared(earlier, declared_from, repeated=True)
     declaration, now = pending.declaration, pending.now
-    incident = insert_incident(
-        connection,
-        title=declaration.title,
-        severity=declaration.severity,
-        description=declaration.description,
-        service=declaration.service,
-        declared_by=pending.declared_by,
-        declared_at=now,
-    )
+    try:
+        incident = insert_incident(
+            connection,
+            title=declaration.title,
+            severity=declaration.severity,
+            description=declaration.description,
+            service=declaration.service,
+            declared_by=pending.declared_by,
+            declared_at=now,
+            declare_key=key,
+        )
+    except IntegrityError:
+        # Another replica stored the same key after the look above (PostgreSQL; on SQLite the
+        # transaction holds the write lock). Its row is committed: the unique index waited.
+        earlier = _declared_with(connection, key) if key is not None else None
+        if earlier is None:
+            raise
+        return Declared(earlier, declared_from, repeated=True)
     dialect = connection.dialect.name
     entry = timeline_entry_values(
         incident.id,
@@ -91,3 +116,10 @@ def _store(connection: Connection, pending: PendingDeclaration) -> Declared:
         connection, incident.id, TimerKind.WAR_ROOM, pending.holder, now, pending.setup_lease
     )
     return Declared(incident, declared_from)
+
+
+def _declared_with(connection: Connection, key: str) -> Incident | None:
+    # Rare (a repeated request), so the ORM's roles loading is worth its cost here.
+    with Session(bind=connection) as session:
+        row = session.scalars(select(IncidentRow).where(IncidentRow.declare_key == key)).first()
+        return to_incident(row) if row is not None else None

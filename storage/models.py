@@ -74,8 +74,11 @@ class IncidentRow(Base):
     service: Mapped[str] = mapped_column(String(200), default="")
     severity: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), index=True)
-    declared_by: Mapped[str] = mapped_column(String(32))
+    # A Slack user id, or an alert source ("Alertmanager (receiver klaxon)", migration 0007).
+    declared_by: Mapped[str] = mapped_column(String(255))
     declared_at: Mapped[datetime]
+    # When the alert that declared it started firing (migration 0007): MTTA counts from here.
+    detected_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(32))
     acknowledged_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(32))
@@ -100,6 +103,9 @@ class IncidentRow(Base):
     # The post-incident report uploaded to the war room (migration 0005), linked from the card.
     report_file_id: Mapped[str | None] = mapped_column(String(32))
     report_permalink: Mapped[str | None] = mapped_column(Text)
+    # What made the declaration (migration 0008): a slash command's trigger id, a form's view
+    # id, hashed. A declare request that arrives again finds its incident instead of a new one.
+    declare_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Bumped by every update; a conditional UPDATE on it turns racing writers into one winner.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -202,6 +208,46 @@ class TimerRow(Base):
     claim_expires_at: Mapped[datetime | None]
     # When this timer last fired: a scheduled update with no manual update since says so.
     last_fired_at: Mapped[datetime | None]
+
+
+class AlertGroupRow(Base):
+    """An alert group (one group key of one receiver of one source) and its open incident.
+
+    ``group_id`` is unique and points at one incident at a time: however many copies of a
+    notification arrive (HA peers, retries, replicas), a group has one incident while it is
+    open. ``firing`` maps each firing alert's fingerprint to how it is described.
+    """
+
+    __tablename__ = "alert_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(20))
+    receiver: Mapped[str] = mapped_column(String(200))
+    group_key: Mapped[str] = mapped_column(Text)
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), unique=True
+    )
+    firing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime]
+
+
+class AlertNotificationRow(Base):
+    """Every distinct notification received, stored before it is answered; a second copy of
+    one (same ``dedup_key``) is not stored again."""
+
+    __tablename__ = "alert_notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(64), unique=True)
+    group_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime]
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), index=True
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 # The public status page's tables live beside their repository; importing them here puts them

@@ -209,6 +209,8 @@ def insert_incident(
     declared_at: datetime,
     description: str = "",
     service: str = "",
+    detected_at: datetime | None = None,
+    declare_key: str | None = None,
 ) -> Incident:
     """Store a new incident with the next number of its UTC day.
 
@@ -228,8 +230,10 @@ def insert_incident(
         "status": IncidentStatus.INVESTIGATING.value,
         "declared_by": declared_by,
         "declared_at": declared_at,
+        "detected_at": detected_at,
         "updated_at": declared_at,
         "version": 1,
+        "declare_key": declare_key,
     }
     racing = connection.dialect.name != "sqlite"
     for _ in range(_NUMBERING_ATTEMPTS):
@@ -242,8 +246,8 @@ def insert_incident(
             else:
                 result = connection.execute(_INSERT_INCIDENT, {**values, "number": number})
         except IntegrityError:
-            if not racing:
-                raise
+            if not racing or _key_taken(connection, declare_key):
+                raise  # a number taken is retried; a declaration stored already is not
             continue
         inserted = result.inserted_primary_key
         assert inserted is not None
@@ -257,8 +261,16 @@ def insert_incident(
             status=IncidentStatus.INVESTIGATING,
             declared_by=declared_by,
             declared_at=declared_at,
+            detected_at=detected_at,
         )
     raise RuntimeError(f"could not number an incident on {day} after several attempts")
+
+
+def _key_taken(connection: Connection, declare_key: str | None) -> bool:
+    if declare_key is None:
+        return False
+    taken = select(_INCIDENTS.c.id).where(_INCIDENTS.c.declare_key == declare_key)
+    return connection.scalar(taken) is not None
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -276,6 +288,7 @@ def to_incident(row: IncidentRow) -> Incident:
         status=IncidentStatus(row.status),
         declared_by=row.declared_by,
         declared_at=row.declared_at,
+        detected_at=row.detected_at,
         channel_id=row.channel_id,
         channel_name=row.channel_name,
         war_room_error=row.war_room_error,

@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -26,10 +27,23 @@ _ENVIRONMENT = (
     "DATABASE_URL",
     "PORT",
     "KLAXON_CONFIG",
+    "KLAXON_ALERTS_TOKEN",
     "KLAXON_HOST",
     "KLAXON_LOG_LEVEL",
     "KLAXON_LOG_FORMAT",
 )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Hostile-input tests capture logs holding lone surrogates, which pytest-xdist cannot
+    send from a worker (only UTF-8 crosses): escape them in the report's captured output."""
+    outcome = yield
+    report = outcome.get_result()
+    report.sections = [
+        (title, content.encode("utf-8", "backslashreplace").decode())
+        for title, content in report.sections
+    ]
 
 
 @pytest.fixture(autouse=True)
@@ -42,10 +56,13 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A migrated, empty database of each kind; PostgreSQL gets a schema of its own per test."""
+    """A migrated, empty database of each kind; PostgreSQL gets a schema of its own per test.
+    Marked ``replay_migrations``, the schema is built by every migration in turn instead of
+    from the models."""
+    from_models = request.node.get_closest_marker("replay_migrations") is None
     if request.param == "sqlite":
         sqlite_engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'klaxon.db'}")
-        await upgrade_to_head(sqlite_engine)
+        await upgrade_to_head(sqlite_engine, from_models=from_models)
         yield sqlite_engine
         await sqlite_engine.dispose()
         return
@@ -59,7 +76,7 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}}
     )
     try:
-        await upgrade_to_head(pg_engine)
+        await upgrade_to_head(pg_engine, from_models=from_models)
         yield pg_engine
     finally:
         await pg_engine.dispose()

@@ -7,6 +7,7 @@ enormous one, so the two ways in cannot disagree.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -37,6 +38,16 @@ class DeclareForm:
 
     title: str = ""
     severity: str | None = None
+
+
+def declaration_key(source: str, slack_id: str) -> str:
+    """What identifies one declaration, whatever the route it came by: ``source`` names what
+    ``slack_id`` is (a slash command's trigger id, a form's view id), each unique per
+    invocation in Slack. Hashed, so that a stored row holds nothing Slack would accept (a
+    trigger id opens a modal for a few seconds) and always fits its column."""
+    # surrogatepass: a JSON payload may carry a lone surrogate, which must not fail a declare.
+    named = f"{source}:{slack_id}".encode("utf-8", "surrogatepass")
+    return hashlib.sha256(named).hexdigest()[:40]
 
 
 def usage(config: KlaxonConfig) -> str:

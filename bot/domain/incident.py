@@ -63,6 +63,8 @@ class TimelineKind(enum.StrEnum):
     ACTION_ITEM = "action_item"
     # Text a person published on the public status page (bot.status_page).
     STATUS_PAGE = "status_page"
+    # Alerts of the incident's alert group firing or resolving (bot.alerts).
+    ALERTS = "alerts"
 
     @property
     def written_by_klaxon(self) -> bool:
@@ -84,6 +86,7 @@ _CAPTURED = frozenset(
 )
 
 
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _PUBLIC_ID = re.compile(r"^INC-(\d{8})-(\d{3,9})$")
 
 
@@ -141,10 +144,17 @@ class Incident:
     report_permalink: str | None = None
     # Bumped by every change; writers update only the version they read (optimistic locking).
     version: int = 1
+    # When the alert that declared it started firing; None when a person declared it.
+    detected_at: datetime | None = None
 
     @property
     def commander(self) -> str | None:
         return self.roles.get(IncidentRole.COMMANDER)
+
+    @property
+    def declared_by_person(self) -> bool:
+        """False when an alert source declared it: nobody to invite, nudge or tell."""
+        return _USER_ID.match(self.declared_by) is not None
 
     @property
     def role_holders(self) -> frozenset[str]:
@@ -152,10 +162,10 @@ class Incident:
 
     @property
     def time_to_acknowledge(self) -> timedelta | None:
-        """This incident's contribution to MTTA."""
+        """This incident's contribution to MTTA: from the alert, when an alert declared it."""
         if self.acknowledged_at is None:
             return None
-        return self.acknowledged_at - self.declared_at
+        return self.acknowledged_at - (self.detected_at or self.declared_at)
 
     @property
     def time_to_resolve(self) -> timedelta | None:

@@ -54,11 +54,14 @@ async def declare(
     now: datetime,
     from_channel: str | None = None,
     opened_by: str,
+    key: str | None = None,
 ) -> Declared:
     """Store the incident, and name the incident whose war room it was declared from.
 
     ``opened_by`` (this process) holds the war room's setup from now on; should it die before
-    the war room is ready, its claim lapses and another process finishes the job.
+    the war room is ready, its claim lapses and another process finishes the job. A ``key``
+    stored before (:func:`~bot.domain.declaration.declaration_key`) returns that incident,
+    ``repeated``, and stores nothing.
     """
     entry_text = f"Declared {escape(declaration.severity.upper())}: {escape(declaration.title)}"
     return await declarations.store(
@@ -70,6 +73,7 @@ async def declare(
             entry_text=entry_text,
             holder=opened_by,
             setup_lease=SETUP_LEASE,
+            key=key,
         )
     )
 

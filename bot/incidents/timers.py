@@ -296,6 +296,8 @@ def _status_update(
 async def _nudge(services: Services, incident: Incident, number: int) -> None:
     assert incident.channel_id is not None
     who = incident.commander or incident.declared_by
+    if incident.commander is None and not incident.declared_by_person:
+        return  # declared by an alert and nobody has taken it: escalation pages people
     nudge = no_news_nudge(incident, number)
     try:
         await services.slack.post_ephemeral(incident.channel_id, who, nudge.text)

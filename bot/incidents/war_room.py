@@ -16,22 +16,21 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from bot.clock import utcnow
-from bot.config import Severity, WarRoom
-from bot.domain.channel_names import war_room_name
+from bot.config import Severity
 from bot.domain.incident import Incident
 from bot.errors import SlackUnavailable
 from bot.incidents import service
+from bot.incidents.requester import PERSON, Extras, Requester, tell
+from bot.incidents.war_room_channel import WarRoomNotOpened, attach, create_channel, refusal
 from bot.reports import home
 from bot.services import Services
-from bot.slack_gateway import NameTaken, SlackGateway
+from bot.slack_gateway import SlackGateway
 from message_templates.announcement import render_declared
 from message_templates.formatting import mention
 from message_templates.incident_card import channel_topic, incident_card
@@ -47,144 +46,17 @@ from storage.database import is_unavailable
 
 logger = logging.getLogger(__name__)
 
-MAX_NAME_ATTEMPTS = 25
 # The declarer hears why when the channel takes longer than this.
 DELAY_NOTICE_AFTER = 2.0
-# How long a war room waits for Slack to allow its channel, and how long between tries when
-# Slack does not say (it sends Retry-After with every 429).
-RATE_LIMIT_PATIENCE = timedelta(minutes=30)
-RATE_LIMIT_FALLBACK_WAIT = 5.0
-CREATE_FAILURES_TOLERATED = 4
-CREATE_RETRY_DELAY = 0.5
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Requester:
-    """Who declared, and where Klaxon can answer them privately (a direct message when the
-    request that declared is gone, as after a restart)."""
-
-    user_id: str
-    channel_id: str | None = None
-    response_url: str | None = None
-
-
-async def tell(services: Services, requester: Requester, message: Message) -> None:
-    """An ephemeral note to the declarer; never fails the flow it reports on."""
-    try:
-        if requester.response_url:
-            await services.slack.respond(requester.response_url, message.ephemeral())
-        elif requester.channel_id:
-            await services.slack.post_ephemeral(
-                requester.channel_id, requester.user_id, message.text, message.blocks
-            )
-        else:
-            await services.slack.post_message(requester.user_id, message.text, message.blocks)
-    except SlackUnavailable as exc:
-        logger.warning("could not tell %s: %s", requester.user_id, exc)
-
-
-async def _create_channel(
-    services: Services, settings: WarRoom, incident: Incident, severity: Severity
-) -> tuple[str, str]:
-    slack = services.slack
-    for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
-        name = war_room_name(
-            settings.name_pattern,
-            day=incident.declared_at.date(),
-            number=int(incident.public_id.rsplit("-", 1)[1]),
-            title=incident.title,
-            severity=severity.key,
-            attempt=attempt,
-        )
-        try:
-            return await _create_when_allowed(slack, name, private=settings.private)
-        except NameTaken:
-            # The name holds the incident's number, so a channel of that name that Klaxon
-            # made and no incident owns is this incident's: created by a process that died,
-            # or by an attempt whose answer was lost and then retried.
-            orphan = await _orphan(services, name)
-            if orphan is not None:
-                return orphan
-            continue
-    raise SlackUnavailable("conversations.create", "name_taken")
-
-
-async def _create_when_allowed(slack: SlackGateway, name: str, *, private: bool) -> tuple[str, str]:
-    """Create the channel, waiting as long as Slack asks while it rate-limits creation, and
-    trying a few more times when Slack fails.
-
-    conversations.create is Tier 2 (about 20 a minute): in an alert storm the channels of the
-    later incidents wait minutes, longer than the Web API client's own few retries cover.
-    Giving up there lost 9 of 50 war rooms (bench/storm.py); waiting is what the declarer was
-    told would happen.
-    """
-    deadline = time.monotonic() + RATE_LIMIT_PATIENCE.total_seconds()
-    failures = 0
-    while True:
-        try:
-            return await slack.create_channel(name, private=private)
-        except SlackUnavailable as exc:
-            if exc.error == "ratelimited" and time.monotonic() < deadline:
-                await asyncio.sleep(exc.retry_after or RATE_LIMIT_FALLBACK_WAIT)
-                continue
-            # Slack failing (5xx, timeouts) after the client's own retries: a few more tries,
-            # spaced out. Safe: had an attempt created the channel, the next one is answered
-            # name_taken, and the channel is adopted (_create_channel).
-            failures += 1
-            if not exc.retryable or failures > CREATE_FAILURES_TOLERATED:
-                raise
-            await asyncio.sleep(CREATE_RETRY_DELAY * failures)
-
-
-async def _orphan(services: Services, name: str) -> tuple[str, str] | None:
-    """The channel a process that died created for this incident before recording it: made
-    by Klaxon, named for the incident, still open, and no incident's war room."""
-    found = await services.slack.find_channel(name)
-    identity = services.slack.known_identity
-    if found is None or identity is None or found.creator != identity.user_id:
-        return None
-    async with services.unit_of_work(write=False) as work:
-        if await work.incidents.get_by_channel(found.id) is not None:
-            return None
-    logger.info("adopting channel #%s, created before a restart", name)
-    return found.id, found.name
-
-
-class WarRoomNotOpened(Exception):
-    """The war room cannot open without a person's help; the message says why, in words."""
-
-
-def _refusal(error: SlackUnavailable) -> str:
-    if error.retryable:
-        return f"Slack kept failing to create the channel ({error.error}), even after retries"
-    return f"Slack refused to create the channel ({error.error})"
-
-
-async def _attach(
-    services: Services, incident: Incident, severity: Severity, channel_id: str, name: str
-) -> None:
-    try:
-        await service.attach_war_room(
-            services.writer, incident, severity, channel_id, name, now=utcnow()
-        )
-    except Exception as exc:
-        if is_unavailable(exc):
-            raise  # the claim lapses and the setup is resumed once the database answers
-        owner = await service.find_by_channel(services.unit_of_work, channel_id)
-        if owner is None or owner.id == incident.id:
-            raise
-        raise WarRoomNotOpened(
-            f"Slack gave it channel {channel_id} (#{name}), which Klaxon's database already "
-            f"records as the war room of {owner.public_id}: the Slack workspace and the "
-            "database disagree (was the workspace reset, or the database copied from another?)"
-        ) from exc
 
 
 async def responders_to_invite(
     slack: SlackGateway, severity: Severity, declarer: str, problems: list[str]
 ) -> list[str]:
-    users = [declarer, *(t for t in severity.responders if not t.startswith("S"))]
+    # An incident an alert declared has no declarer to invite.
+    people = [declarer] if PERSON.match(declarer) else []
+    users = [*people, *(t for t in severity.responders if not t.startswith("S"))]
     groups = [t for t in severity.responders if t.startswith("S")]
     expanded = await asyncio.gather(
         *(slack.usergroup_members(group) for group in groups), return_exceptions=True
@@ -272,7 +144,12 @@ async def _holding_setup(
 
 
 async def open_war_room(
-    services: Services, incident: Incident, requester: Requester, *, fresh_claim: bool = False
+    services: Services,
+    incident: Incident,
+    requester: Requester,
+    *,
+    fresh_claim: bool = False,
+    extras: Extras | None = None,
 ) -> None:
     """Open the war room, or finish opening it after a process died midway: steps already
     recorded (channel, card, announcement) are not done again. ``fresh_claim``: the setup
@@ -293,7 +170,7 @@ async def open_war_room(
             _holding_setup(services, incident, fresh_claim=fresh_claim),
             services.war_room_slots,
         ):
-            await _open_war_room(services, incident, requester, delayed)
+            await _open_war_room(services, incident, requester, delayed, extras or Extras())
     except WarRoomNotOpened as exc:
         logger.warning("%s: war room not opened: %s", incident.public_id, exc)
         await _failed(services, incident, requester, str(exc))
@@ -322,26 +199,35 @@ async def _failed(
 
 
 async def _open_war_room(
-    services: Services, incident: Incident, requester: Requester, delayed: asyncio.TimerHandle
+    services: Services,
+    incident: Incident,
+    requester: Requester,
+    delayed: asyncio.TimerHandle,
+    extras: Extras,
 ) -> None:
     config, slack = services.config, services.slack
     severity = config.severities[incident.severity]
     problems: list[str] = []
+    inviting = severity
+    if extras.responders:
+        inviting = severity.model_copy(
+            update={"responders": (*severity.responders, *extras.responders)}
+        )
 
     try:
         if incident.channel_id is not None and incident.channel_name is not None:
             channel_id, channel_name = incident.channel_id, incident.channel_name
-            invitees = await responders_to_invite(slack, severity, incident.declared_by, problems)
+            invitees = await responders_to_invite(slack, inviting, incident.declared_by, problems)
         else:
             (channel_id, channel_name), invitees = await asyncio.gather(
-                _create_channel(services, config.war_room, incident, severity),
-                responders_to_invite(slack, severity, incident.declared_by, problems),
+                create_channel(services, config.war_room, incident, severity),
+                responders_to_invite(slack, inviting, incident.declared_by, problems),
             )
         delayed.cancel()
         if incident.channel_id is None:
-            await _attach(services, incident, severity, channel_id, channel_name)
+            await attach(services, incident, severity, channel_id, channel_name)
     except SlackUnavailable as exc:
-        raise WarRoomNotOpened(_refusal(exc)) from exc
+        raise WarRoomNotOpened(refusal(exc)) from exc
     finally:
         delayed.cancel()
     incident = dataclasses.replace(incident, channel_id=channel_id, channel_name=channel_name)
@@ -351,7 +237,7 @@ async def _open_war_room(
     card = incident_card(incident, config.severities, status_page=config.status_page.enabled)
     topic_text = channel_topic(incident, severity)
     notice = render_declared(services.templates.declared, incident, severity)
-    announcement_channel = config.announcements.channel
+    announcement_channel = extras.announce_to or config.announcements.channel
     invited, topic, posted, announced = await _settle(
         slack.invite(channel_id, invitees),
         slack.set_topic(channel_id, topic_text),

@@ -11,7 +11,8 @@ import dataclasses
 from bot.clock import utcnow
 from bot.errors import InvalidInput, NotFound
 from bot.incidents import service
-from bot.incidents.war_room import Requester, open_war_room
+from bot.incidents.requester import Requester
+from bot.incidents.war_room import open_war_room
 from bot.reports import home
 from bot.services import Services
 from message_templates.message import Message

@@ -18,22 +18,10 @@ from bot.config import Severity
 from bot.domain.action_items import ActionItem
 from bot.domain.incident import Incident, IncidentRole, TimelineEntry
 from bot.durations import format_duration
-from bot.timeline.export import describe_entry
-from message_templates.lifecycle import ROLE_NAMES, plain
+from bot.timeline.export import cell, describe_entry, inert
+from message_templates.lifecycle import ROLE_NAMES
 
 TO_FILL_IN = "_To fill in._"
-_NEUTRAL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-
-
-def inert(text: str) -> str:
-    """User or Slack text made safe for Markdown: no live mentions, links or HTML."""
-    return plain(text).translate(_NEUTRAL)
-
-
-def cell(text: str) -> str:
-    """Inert text that stays inside one Markdown table cell."""
-    text = inert(text).replace("\\", "\\\\").replace("|", "\\|")
-    return "<br>".join(line.strip() for line in text.replace("\r\n", "\n").split("\n"))
 
 
 def _quote(text: str) -> str:
@@ -93,13 +81,31 @@ def _header(incident: Incident, severity: Severity | None, now: datetime) -> lis
     ]
 
 
+def _detection(incident: Incident) -> list[str]:
+    """An alert's incident was detected when the alert fired, before it was declared: both
+    times are shown, and MTTA counts from the first."""
+    if incident.detected_at is None:
+        return [
+            _row(
+                "Detected (declared)", _when(incident.declared_at), _who(incident.declared_by), "—"
+            )
+        ]
+    declared_after = _duration(incident.declared_at - incident.detected_at)
+    return [
+        _row(
+            "Detected (alert firing)", _when(incident.detected_at), cell(incident.declared_by), "—"
+        ),
+        _row("Declared", _when(incident.declared_at), cell(incident.declared_by), declared_after),
+    ]
+
+
 def _timing(incident: Incident) -> list[str]:
     return [
         "## Detection and response",
         "",
         _row("", "Time (UTC)", "By", "Since detected"),
         "|---|---|---|---|",
-        _row("Detected (declared)", _when(incident.declared_at), _who(incident.declared_by), "—"),
+        *_detection(incident),
         _row(
             "Acknowledged",
             _when(incident.acknowledged_at),

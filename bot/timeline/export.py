@@ -25,7 +25,8 @@ JSON (``"format": "klaxon.timeline/1"``; fields are only ever added, never renam
     }
 
 Markdown: a heading, then one table row per entry (UTC time, actor, kind, text), with pipes
-and line breaks in the text escaped so no message can break the table.
+and line breaks in the text escaped so no message can break the table, and every text made
+inert: a Markdown reader would turn ``<https://…>`` into a link and ``<!channel>`` into raw HTML.
 """
 
 from __future__ import annotations
@@ -89,9 +90,17 @@ def to_json(incident: Incident, entries: Sequence[TimelineEntry]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
-def _cell(text: str) -> str:
-    """Text that stays inside one Markdown table cell."""
-    text = text.replace("\\", "\\\\").replace("|", "\\|")
+_NEUTRAL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def inert(text: str) -> str:
+    """User or Slack text made safe for Markdown: no live mentions, links or HTML."""
+    return plain(text).translate(_NEUTRAL)
+
+
+def cell(text: str) -> str:
+    """Inert text that stays inside one Markdown table cell."""
+    text = inert(text).replace("\\", "\\\\").replace("|", "\\|")
     return "<br>".join(line.strip() for line in text.replace("\r\n", "\n").split("\n"))
 
 
@@ -118,7 +127,7 @@ def describe_entry(entry: TimelineEntry) -> str:
 
 def to_markdown(incident: Incident, entries: Sequence[TimelineEntry]) -> str:
     lines = [
-        f"# {incident.public_id}: {_cell(incident.title)}",
+        f"# {incident.public_id}: {cell(incident.title)}",
         "",
         f"{incident.severity.upper()}, {incident.status.value}; declared "
         f"{incident.declared_at:%Y-%m-%d %H:%M:%S} UTC by {incident.declared_by}.",
@@ -128,7 +137,7 @@ def to_markdown(incident: Incident, entries: Sequence[TimelineEntry]) -> str:
     ]
     for entry in entries:
         lines.append(
-            f"| {entry.occurred_at:%Y-%m-%d %H:%M:%S} | {_cell(entry.actor or 'Klaxon')} "
-            f"| {entry.kind.value} | {_cell(describe_entry(entry))} |"
+            f"| {entry.occurred_at:%Y-%m-%d %H:%M:%S} | {cell(entry.actor or 'Klaxon')} "
+            f"| {entry.kind.value} | {cell(describe_entry(entry))} |"
         )
     return "\n".join(lines)

@@ -51,6 +51,7 @@ async def test_every_benchmark_runs_and_keeps_its_correctness_figures(tmp_path: 
         "`GET /status.json`, 50 connections",
         "button press ack p50 during the `/status` load",
         "cold start to ready",
+        "sandbox: `python -m bot sandbox` to page ready",
         "idle memory",
     ):
         assert name in rows, rows.keys()
@@ -58,7 +59,12 @@ async def test_every_benchmark_runs_and_keeps_its_correctness_figures(tmp_path: 
         if name.endswith("in the app (Server-Timing)"):  # both apps answered with the header
             assert "nan" not in line, line
     assert "| 0 / 0 |" in rows["ingest lost / duplicated"]
+    alerts = next(line for name, line in rows.items() if name.startswith("Alertmanager storm"))
+    assert alerts.split("|")[2].strip() == "4 / 4 / 0", alerts  # incidents / war rooms / lost
+    assert alerts.rstrip(" |").endswith("yes"), alerts  # every copy answered 200, stored once
     storm = next(line for name, line in rows.items() if name.startswith("alert storm"))
     assert storm.split("|")[2].strip().startswith("6 / 0 /"), storm
     twice = next(line for name, line in rows.items() if name.startswith("timers: posted twice"))
     assert twice.split("|")[2].strip().startswith("0 /")
+    replayed = rows["replayed declare, inside its window / re-signed / war rooms opened"]
+    assert replayed.split("|")[2].strip() == "401 / 200 / 1", replayed

@@ -7,7 +7,7 @@ import pytest
 
 from slack_emulator import SlackEmulator
 from tests.e2e.harness import SIGNING_SECRET, RunningBot, bot_settings, running_bot
-from tests.e2e.scenario import Scenario, seed, settings_toml
+from tests.e2e.scenario import Scenario, clear_of_midnight, seed, settings_toml
 
 
 @pytest.fixture
@@ -31,6 +31,7 @@ async def bot(emulator: SlackEmulator, api_url: str, tmp_path: Path) -> AsyncIte
 async def scenario(
     emulator: SlackEmulator, api_url: str, tmp_path: Path
 ) -> AsyncIterator[Scenario]:
+    await clear_of_midnight()
     seed(emulator)
     settings_file = tmp_path / "klaxon.toml"
     settings_file.write_text(settings_toml())

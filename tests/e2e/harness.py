@@ -20,6 +20,7 @@ from bot.config import load_config
 from bot.server import EVENTS_PATH, serve
 from bot.settings import Settings, load_settings
 from slack_emulator import SlackEmulator
+from slack_emulator.ids import new_trigger_id
 from slack_emulator.signing import signed_headers
 from storage.database import WRITE_OPTION
 
@@ -77,9 +78,16 @@ class RunningBot:
 
 
 def slash_command_body(
-    text: str, *, user_id: str = "U0RESPONDER", channel_id: str = "C0GENERAL"
+    text: str,
+    *,
+    user_id: str = "U0RESPONDER",
+    channel_id: str = "C0GENERAL",
+    trigger_id: str | None = None,
+    response_url: str = "http://127.0.0.1:9/commands/T0001/1/x",
 ) -> str:
-    """Form fields as Slack sends them (samples/app-backend/SlashCommandPayload.json)."""
+    """Form fields as Slack sends them (samples/app-backend/SlashCommandPayload.json), with a
+    trigger id of their own unless ``trigger_id`` repeats one: Slack never sends two alike,
+    and a declare is keyed by it."""
     return urlencode(
         {
             "token": "legacy-verification-token",
@@ -93,8 +101,8 @@ def slash_command_body(
             "text": text,
             "api_app_id": "A00APP0001",
             "is_enterprise_install": "false",
-            "response_url": "http://127.0.0.1:9/commands/T0001/1/x",
-            "trigger_id": "1.2.3",
+            "response_url": response_url,
+            "trigger_id": trigger_id or new_trigger_id(),
         }
     )
 

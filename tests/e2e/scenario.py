@@ -5,7 +5,9 @@ Shared by the end-to-end tests that act like responders (declare, lifecycle, ...
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,21 @@ DECLARER = "U0DECLARER"
 RESPONDER = "U0RESPONDER1"
 SRE_1, SRE_2 = "U0SRE00001", "U0SRE00002"
 SRE_GROUP = "S0SRETEAM1"
-TODAY = utcnow().strftime("%Y%m%d")
+# A test that declared just before midnight UTC and checked just after would look for the
+# wrong day's ids; scenarios start clear of midnight (``clear_of_midnight``) instead.
+MIDNIGHT_MARGIN = timedelta(seconds=45)
+
+
+def today() -> str:
+    """The day in incident ids and war-room names (UTC), as the bot numbers them now."""
+    return utcnow().strftime("%Y%m%d")
+
+
+async def clear_of_midnight() -> None:
+    now = utcnow()
+    midnight = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=UTC)
+    if midnight - now < MIDNIGHT_MARGIN:
+        await asyncio.sleep((midnight - now).total_seconds() + 1)
 
 
 def settings_toml(announcements: str = "#incidents", extra: str = "") -> str:
@@ -102,6 +118,7 @@ async def custom_scenario(
     **environment: Any,
 ) -> AsyncIterator[Scenario]:
     """``environment``: other settings, as the environment would give them."""
+    await clear_of_midnight()
     seed(emulator)
     settings_file = tmp_path / "klaxon.toml"
     settings_file.write_text(settings_toml(announcements, extra_settings))
@@ -113,4 +130,4 @@ async def custom_scenario(
 
 
 def war_room_name(slug: str, number: int = 1) -> str:
-    return f"inc-{TODAY}-{number:03d}-{slug}"
+    return f"inc-{today()}-{number:03d}-{slug}"

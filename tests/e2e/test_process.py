@@ -49,7 +49,8 @@ async def test_no_tokens_exits_non_zero_with_one_readable_line(tmp_path: Path) -
     assert code == 2
     assert stderr.strip().splitlines() == [
         "klaxon: SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from "
-        "your Slack app's 'OAuth & Permissions' page"
+        "your Slack app's 'OAuth & Permissions' page, or try Klaxon without Slack: "
+        "python -m bot sandbox"
     ]
 
 

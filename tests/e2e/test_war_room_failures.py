@@ -6,11 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.domain.incident import TimelineKind
+from bot.errors import SlackUnavailable
 from bot.ids import ActionId
+from bot.incidents import war_room_channel
 from slack_emulator import SlackEmulator
+from slack_emulator.faults import Fault
 from slack_emulator.state import EphemeralMessage
 from tests.e2e.harness import SIGNING_SECRET
-from tests.e2e.scenario import DECLARER, RESPONDER, TODAY, Scenario, custom_scenario
+from tests.e2e.scenario import DECLARER, RESPONDER, Scenario, custom_scenario, today
 from tests.e2e.test_app_home import incident_sections, open_home
 
 FAILED = "war room failed to open"
@@ -48,13 +51,13 @@ async def test_a_reset_workspace_fails_the_war_room_visibly_and_a_retry_opens_it
         async for scenario in custom_scenario(emulator, server.api_url, tmp_path):
             await scenario.declare("sev1 Checkout down")
             _, second = await scenario.incidents()
-            public_id = f"INC-{TODAY}-002"
+            public_id = f"INC-{today()}-002"
             assert second.channel_id is None
             assert second.war_room_error is not None
-            assert f"INC-{TODAY}-001" in second.war_room_error
+            assert f"INC-{today()}-001" in second.war_room_error
 
             notice = failure_notice(scenario)
-            assert f"INC-{TODAY}-001" in notice.text  # what failed, in words
+            assert f"INC-{today()}-001" in notice.text  # what failed, in words
             assert f"/incident retry {public_id}" in notice.text
             kinds = await scenario.timeline_kinds(second.id)
             assert TimelineKind.WAR_ROOM_FAILED in kinds
@@ -81,19 +84,19 @@ async def test_a_reset_workspace_fails_the_war_room_visibly_and_a_retry_opens_it
             assert FAILED not in str(listed)
 
 
-async def test_slack_failing_to_create_the_channel_offers_a_retry_button(
+async def test_slack_refusing_the_channel_offers_a_retry_button(
     emulator: SlackEmulator, api_url: str, tmp_path: Path
 ) -> None:
     async for scenario in custom_scenario(emulator, api_url, tmp_path):
-        emulator.faults.http_error("conversations.create", 500, times=None)
-        await scenario.command("declare sev1 Checkout down")
-        assert await scenario.bot.klaxon.tasks.wait_idle(30)
+        emulator.faults.inject(
+            "conversations.create", Fault.refused("restricted_action"), times=None
+        )
+        await scenario.declare("sev1 Checkout down")
         [incident] = await scenario.incidents()
         assert incident.channel_id is None
-        assert incident.war_room_error is not None
-        assert "fatal_error" in incident.war_room_error
+        assert incident.war_room_error == "Slack refused to create the channel (restricted_action)"
         notice = failure_notice(scenario)
-        assert "Slack kept failing to create the channel" in notice.text
+        assert "restricted_action" in notice.text
 
         emulator.faults.clear()
         answer = await scenario.slack.press_button(
@@ -112,14 +115,28 @@ async def test_slack_failing_to_create_the_channel_offers_a_retry_button(
         await scenario.settle()
         creates = emulator.default_workspace.calls("conversations.create")
         assert sum(call.ok for call in creates) == 1
+        assert sum("is ready" in note for note in scenario.notes_to(DECLARER)) == 2
+
+
+def test_the_reason_says_whether_slack_refused_or_kept_failing() -> None:
+    # Failing past every retry (5xx, timeouts) takes the client's back-off, seconds; the path
+    # is the refusal's, only the words differ.
+    refused = SlackUnavailable("conversations.create", "restricted_action")
+    failing = SlackUnavailable("conversations.create", "fatal_error", retryable=True)
+    assert war_room_channel.refusal(refused) == (
+        "Slack refused to create the channel (restricted_action)"
+    )
+    assert war_room_channel.refusal(failing).startswith(
+        "Slack kept failing to create the channel (fatal_error)"
+    )
 
 
 async def test_retry_refuses_what_it_cannot_retry(scenario: Scenario) -> None:
     await scenario.declare("sev1 Checkout down")
-    public_id = f"INC-{TODAY}-001"
+    public_id = f"INC-{today()}-001"
     usage = await scenario.command("retry")
     assert "Which incident?" in usage["text"]
-    missing = await scenario.command(f"retry INC-{TODAY}-042")
+    missing = await scenario.command(f"retry INC-{today()}-042")
     assert "There is no incident" in missing["text"]
     opened = await scenario.command(f"retry {public_id}")
     assert "is ready" in opened["text"]  # it has its war room: nothing to retry

@@ -88,6 +88,12 @@ oncall = ["S0ONCALL"]
     ("text", "message"),
     [
         ('[severities.sev1]\nack_target = "15x"', "severities.sev1.ack_target: '15x' is not a"),
+        ("[severities.sev1]\nupdate_cadence = 15", "update_cadence: '15' is not a duration"),
+        ("[severities.sev1]\nack_target = 1.5", "ack_target: '1.5' is not a duration"),
+        (
+            '[severities.sev1]\nescalation = [{ after = 0, notify = "oncall" }]',
+            "escalation.0.after: '0' is not a duration; write it like 90s, 15m",
+        ),
         ("[war_room]\nprivat = true", "war_room.privat: unknown key"),
         ('[severities.sev1]\nresponders = ["bob"]', "severities.sev1.responders.0"),
         ('[announcements]\nchannel = "incidents room"', "announcements.channel"),

@@ -6,6 +6,7 @@ from bot.domain.declaration import (
     Declaration,
     DeclareForm,
     build_declaration,
+    declaration_key,
     parse_declare_arguments,
 )
 from bot.errors import InvalidInput
@@ -54,3 +55,15 @@ def test_long_title_is_cut_on_a_word_and_the_rest_kept() -> None:
     assert kept.split() == words.split()
     assert declaration.description.endswith("ctx")
     assert declaration.severity == "sev4"
+
+
+def test_a_declaration_key_names_one_invocation_and_holds_no_slack_id() -> None:
+    trigger = "398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
+    key = declaration_key("command", trigger)
+    assert key == declaration_key("command", trigger)
+    assert key != declaration_key("form", trigger)
+    assert key != declaration_key("command", trigger[:-1] + "d")
+    assert trigger not in key
+    assert len(key) == 40
+    # A JSON payload can carry a lone surrogate; it must key, not raise.
+    assert len(declaration_key("form", "V\ud800")) == 40
