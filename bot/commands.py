@@ -68,13 +68,17 @@ CATALOGUE: tuple[Subcommand, ...] = (
         SubcommandName.TIMELINE, "[page]", "Show the key events and the latest timeline entries"
     ),
     Subcommand(
-        SubcommandName.ACTION, "<text> [@owner] [due YYYY-MM-DD]", "Add a follow-up action item"
+        SubcommandName.ACTION,
+        "<text> [@owner] [due YYYY-MM-DD] | done|reopen <n> | owner <n> @user | due <n> <date>",
+        "Add a follow-up action item, or change item number n",
     ),
-    Subcommand(SubcommandName.ACTIONS, "", "List the incident's action items"),
+    Subcommand(
+        SubcommandName.ACTIONS, "[mine]", "List the incident's action items, or all of yours"
+    ),
     Subcommand(
         SubcommandName.POSTMORTEM,
-        "",
-        "Regenerate the post-incident report from the timeline",
+        "[owner @user | done <link>]",
+        "Regenerate the report; name the post-mortem's owner; record it as held",
         ("pm", "report"),
     ),
     Subcommand(SubcommandName.STATS, "[30d]", "MTTA and MTTR per severity over a period"),

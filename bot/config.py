@@ -175,6 +175,67 @@ class BusinessHours(_Strict):
         "thu",
         "fri",
     )
+    # Reminders (post-mortems, action items) are sent between day_starts and day_ends; a
+    # day_ends at or before day_starts means the working day runs to midnight.
+    day_ends: time = time(17, 0)
+
+
+def _postmortem_due(value: object) -> object:
+    """``48h``, ``5 business days`` or ``none``."""
+    if not isinstance(value, str):
+        return value
+    words = value.strip().lower()
+    if words in {"none", "off", ""}:
+        return None
+    match = re.fullmatch(r"(\d{1,3})\s*business\s*days?", words)
+    if match:
+        if int(match.group(1)) < 1:
+            raise ValueError(f"{value!r}: at least 1 business day")
+        return BusinessDays(days=int(match.group(1)))
+    return _duration(value)
+
+
+def _reminder_every(value: object) -> object:
+    if isinstance(value, str) and value.strip().lower().replace(" ", "_") in {
+        "business_day",
+        "1_business_day",
+    }:
+        return BUSINESS_DAY
+    return _duration(value)
+
+
+BUSINESS_DAY: Literal["business_day"] = "business_day"
+
+
+class BusinessDays(_Strict):
+    """A deadline counted in working days of ``[business_hours]``."""
+
+    days: int
+
+
+PostmortemDue = Annotated[timedelta | BusinessDays | None, BeforeValidator(_postmortem_due)]
+ReminderEvery = Annotated[timedelta | Literal["business_day"], BeforeValidator(_reminder_every)]
+
+
+class Reminders(_Strict):
+    """The reminder before a deadline, and how often while it is overdue."""
+
+    remind_before: Duration = timedelta(days=1)
+    overdue_every: ReminderEvery = BUSINESS_DAY
+
+
+class Postmortem(Reminders):
+    """When the post-mortem falls due after an incident resolves, per severity key."""
+
+    due: dict[str, PostmortemDue] = {}
+
+
+class Stability(_Strict):
+    """How long a monitored incident must stay quiet before Klaxon asks to close it."""
+
+    period: Duration = timedelta(minutes=30)
+    by_severity: dict[str, Duration] = {}
+    auto_close: bool = False
 
 
 class Permissions(_Strict):
@@ -340,6 +401,9 @@ class KlaxonConfig(_Strict):
     war_room: WarRoom = WarRoom()
     business_hours: BusinessHours = BusinessHours()
     permissions: Permissions = Permissions()
+    postmortem: Postmortem = Postmortem()
+    action_items: Reminders = Reminders()
+    stability: Stability = Stability()
     escalation_levels: dict[str, tuple[SlackTarget, ...]] = {}
     severities: dict[str, Severity]
     status_page: StatusPageSettings = StatusPageSettings()
@@ -401,6 +465,20 @@ class KlaxonConfig(_Strict):
         for key, name in named:
             if self.severity(name) is None:
                 raise ValueError(f"{key}: there is no severity {name!r}")
+
+    @model_validator(mode="after")
+    def _follow_up_severities(self) -> KlaxonConfig:
+        for table, keys in (
+            ("postmortem.due", self.postmortem.due),
+            ("stability.by_severity", self.stability.by_severity),
+        ):
+            for key in keys:
+                if key not in self.severities:
+                    raise ValueError(f"{table}.{key}: no severity {key!r}; see [severities]")
+        return self
+
+    def stability_period(self, severity: str) -> timedelta:
+        return self.stability.by_severity.get(severity, self.stability.period)
 
     def severity(self, name: str) -> Severity | None:
         """Find a severity by key or alias, ignoring case (``P1`` finds ``sev1``)."""

@@ -37,6 +37,17 @@ class ActionId(enum.StrEnum):
     STATUS_PAGE_STATUS = "status_page_status_select"
     STATUS_PAGE_BODY = "status_page_body_input"
     STATUS_PAGE_COMPONENT = "status_page_component_select"
+    # After the all-clear (handlers.follow_up).
+    ACTION_ITEM_DONE = "action_item_done"
+    ACTION_ITEM_REOPEN = "action_item_reopen"
+    ACTION_ITEM_OWNER = "action_item_owner"
+    ACTION_ITEM_DUE = "action_item_due"
+    POSTMORTEM_OWNER = "postmortem_owner"
+    POSTMORTEM_DONE = "postmortem_done"
+    POSTMORTEM_LINK = "postmortem_link_input"
+    STABILITY_CLOSE = "stability_close"
+    STABILITY_KEEP = "stability_keep"
+    CHECKLIST_TICK = "checklist_tick"
 
 
 class BlockId(enum.StrEnum):
@@ -63,6 +74,8 @@ class BlockId(enum.StrEnum):
     # One block per configured component: this prefix, then the component's id.
     STATUS_PAGE_COMPONENT = "status_page_component:"
     STATUS_PAGE_RESOLUTION = "status_page_resolution"
+    POSTMORTEM_LINK = "postmortem_link"
+    POSTMORTEM_ACTIONS = "postmortem_actions"
 
 
 class CallbackId(enum.StrEnum):
@@ -73,6 +86,7 @@ class CallbackId(enum.StrEnum):
     ROLE_MODAL = "assign_incident_role"
     ADD_TO_TIMELINE_MODAL = "add_to_timeline_modal"
     STATUS_PAGE_MODAL = "status_page_post"
+    POSTMORTEM_DONE_MODAL = "postmortem_done"
 
 
 # Every interactive element the incident card can carry, in any state.

@@ -515,6 +515,20 @@ class SlackGateway:
             if exc.error != "already_pinned":
                 raise
 
+    async def is_member(self, user_id: str) -> bool:
+        """Whether ``user_id`` is an active person of this workspace (not deleted, not a bot)."""
+        try:
+            data = await self.call("users.info", user=user_id)
+        except SlackUnavailable as exc:
+            if exc.error == "user_not_found":
+                return False
+            raise
+        user = data.get("user") or {}
+        return not user.get("deleted") and not user.get("is_bot")
+
+    async def add_bookmark(self, channel_id: str, title: str, link: str) -> None:
+        await self.call("bookmarks.add", channel_id=channel_id, title=title, type="link", link=link)
+
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self.call("views.open", trigger_id=trigger_id, view=view)
 

@@ -11,6 +11,7 @@ from handlers import (
     declare,
     errors,
     events,
+    follow_up,
     home,
     lifecycle_forms,
     shortcuts,
@@ -36,3 +37,4 @@ def register(app: AsyncApp, services: Services) -> None:
     shortcuts.register(app, services)
     war_room_retry.register(app, services)
     status_page.register(app, services)
+    follow_up.register(app, services)

@@ -20,6 +20,7 @@ from bot.services import Services
 from handlers.declare import declare_command
 from handlers.lifecycle_commands import LIFECYCLE_SUBCOMMANDS, lifecycle_command
 from handlers.payloads import SlashCommand, parse
+from handlers.postmortem import with_postmortems_due
 from handlers.reports import REPORT_SUBCOMMANDS, report_command
 from handlers.status_page import public_command
 from handlers.timeline import timeline_command
@@ -67,7 +68,8 @@ def _help(services: Services, typed_word: str, subcommand: Subcommand | None) ->
 
 async def _list(services: Services) -> Message:
     incidents, total = await service.recent_open(services.unit_of_work, MAX_LISTED)
-    return open_incidents(incidents, total, services.config.severities, utcnow())
+    listed = open_incidents(incidents, total, services.config.severities, utcnow())
+    return await with_postmortems_due(services, listed)
 
 
 def register(app: AsyncApp, services: Services) -> None:

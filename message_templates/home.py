@@ -26,14 +26,16 @@ from bot.domain.incident import Incident
 from bot.domain.stats import Stats
 from bot.durations import format_duration
 from bot.ids import ActionId
+from message_templates.follow_up import chart_link
 from message_templates.formatting import mention
 from message_templates.mrkdwn import escape, truncate
 from message_templates.replies import war_room_link
 from message_templates.reports import stats_lines
 
 MAX_HOME_BLOCKS = 100
-# Header, declare section, metrics, divider, list heading; plus one for the overflow line.
-_FIXED_BLOCKS = 6
+# Header, declare section, metrics, divider, list heading; plus one for the overflow line;
+# plus "Your action items" and "Post-mortems due" (message_templates.follow_up).
+_FIXED_BLOCKS = 8
 MAX_HOME_INCIDENTS = MAX_HOME_BLOCKS - _FIXED_BLOCKS
 
 
@@ -64,14 +66,20 @@ def home_view(
     severities: Mapping[str, Severity],
     stats: Stats,
     now: datetime,
+    follow_up: Sequence[Block] = (),
+    chart: str | None = None,
 ) -> dict[str, Any]:
-    """``incidents``: the open ones to list (newest first), of ``total_open`` in all."""
+    """``incidents``: the open ones to list (newest first), of ``total_open`` in all;
+    ``follow_up``: the viewer's action items and the post-mortems due; ``chart``: the latest
+    stats chart's permalink."""
     declare = ButtonElement(
         text="Declare incident", action_id=ActionId.HOME_DECLARE.value, style="danger"
     )
     metrics = "\n".join(
         [f"*Last 30 days*: {stats.declared} declared", *stats_lines(stats, severities)]
     )
+    if chart:
+        metrics += "\n" + chart_link(chart)
     blocks: list[Block] = [
         HeaderBlock(text="Klaxon incidents"),
         SectionBlock(
@@ -82,6 +90,7 @@ def home_view(
             accessory=declare,
         ),
         SectionBlock(text=MarkdownTextObject(text=truncate(metrics, 3000))),
+        *follow_up[:2],
         DividerBlock(),
     ]
     shown = list(incidents[:MAX_HOME_INCIDENTS])

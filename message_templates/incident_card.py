@@ -28,6 +28,7 @@ from bot.config import Severity
 from bot.domain.incident import Incident, IncidentRole, IncidentStatus
 from bot.durations import format_duration
 from bot.ids import ActionId, BlockId
+from message_templates.follow_up import postmortem_due_line
 from message_templates.formatting import ack_target, channel_link, mention, slack_date
 from message_templates.lifecycle import ROLE_NAMES
 from message_templates.message import Message
@@ -196,6 +197,9 @@ def incident_card(
     report = _report_link(incident)
     if report:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=report)))
+    postmortem = postmortem_due_line(incident)
+    if postmortem:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=postmortem)))
     controls = _controls(
         incident, list(severities.values()), in_war_room=in_war_room, status_page=status_page
     )

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
+from slack_sdk.models.blocks import Block
+
 from bot.config import Severity
 from bot.domain.action_items import ActionItem, ActionItemState
 from bot.domain.incident import Incident
 from bot.domain.stats import SeverityStats, Stats
 from bot.durations import format_duration
+from message_templates.follow_up import MAX_ITEMS_WITH_BUTTONS, item_controls, item_section
 from message_templates.formatting import mention, slack_date
 from message_templates.message import Message
 from message_templates.mrkdwn import escape, truncate
@@ -55,12 +58,18 @@ def action_items_list(incident: Incident, items: Sequence[ActionItem]) -> Messag
             blocks=(),
         )
     open_count = sum(item.state is ActionItemState.OPEN for item in items)
-    lines = [f"*{incident.public_id}* action items ({open_count} of {len(items)} open):"]
+    heading = f"*{incident.public_id}* action items ({open_count} of {len(items)} open):"
+    lines = [heading]
     lines += [_item_line(number, item) for number, item in enumerate(items, start=1)]
     text = "\n".join(lines)
     if len(text) > _MAX_REPLY:
         text = truncate(text, _MAX_REPLY - 80) + "\nThe post-incident report lists them all."
-    return Message(text=text, blocks=())
+    # Each item with its controls (done or reopen, owner, due date), as many as fit.
+    blocks: list[Block] = [item_section(heading)]
+    for number, item in list(enumerate(items, start=1))[:MAX_ITEMS_WITH_BUTTONS]:
+        blocks.append(item_section(_item_line(number, item)))
+        blocks += item_controls(incident, number, item)
+    return Message.build(text=text, blocks=blocks)
 
 
 def _duration(value: timedelta | None) -> str:

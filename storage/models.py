@@ -106,6 +106,13 @@ class IncidentRow(Base):
     # What made the declaration (migration 0008): a slash command's trigger id, a form's view
     # id, hashed. A declare request that arrives again finds its incident instead of a new one.
     declare_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The post-mortem (migration 0009): due on resolve, held with a link. The
+    # owner is the Incident Commander unless someone was named.
+    postmortem_due_at: Mapped[datetime | None]
+    postmortem_owner: Mapped[str | None] = mapped_column(String(32))
+    postmortem_held_at: Mapped[datetime | None]
+    postmortem_held_by: Mapped[str | None] = mapped_column(String(32))
+    postmortem_link: Mapped[str | None] = mapped_column(Text)
     # Bumped by every update; a conditional UPDATE on it turns racing writers into one winner.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -177,6 +184,33 @@ class ActionItemRow(Base):
     state: Mapped[str] = mapped_column(String(16))
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
+    # When it was marked done (None while open).
+    done_at: Mapped[datetime | None]
+
+
+class ChecklistTickRow(Base):
+    """One ticked item of an incident's post-incident checklist: by whom, when."""
+
+    __tablename__ = "checklist_ticks"
+    __table_args__ = (UniqueConstraint("incident_id", "item", name="uq_checklist_ticks_item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    item: Mapped[str] = mapped_column(String(40))
+    ticked_by: Mapped[str | None] = mapped_column(String(32))
+    ticked_at: Mapped[datetime]
+
+
+class StatsChartRow(Base):
+    """A stats chart uploaded by ``/incident stats``; the Home tab links the latest."""
+
+    __tablename__ = "stats_charts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(32))
+    permalink: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class ProcessedEventRow(Base):

@@ -318,6 +318,11 @@ def to_incident(row: IncidentRow) -> Incident:
         announcement_ts=row.announcement_ts,
         report_file_id=row.report_file_id,
         report_permalink=row.report_permalink,
+        postmortem_due_at=row.postmortem_due_at,
+        postmortem_owner=row.postmortem_owner,
+        postmortem_held_at=row.postmortem_held_at,
+        postmortem_held_by=row.postmortem_held_by,
+        postmortem_link=row.postmortem_link,
         version=row.version,
     )
 

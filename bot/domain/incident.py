@@ -65,6 +65,9 @@ class TimelineKind(enum.StrEnum):
     STATUS_PAGE = "status_page"
     # Alerts of the incident's alert group firing or resolving (bot.alerts).
     ALERTS = "alerts"
+    POSTMORTEM = "postmortem"
+    CHECKLIST = "checklist"
+    STABILITY = "stability"
 
     @property
     def written_by_klaxon(self) -> bool:
@@ -142,6 +145,13 @@ class Incident:
     # The post-incident report file in the war room, once uploaded.
     report_file_id: str | None = None
     report_permalink: str | None = None
+    # The post-mortem: due on resolve (None when its severity has none), owned by the
+    # commander unless ``postmortem_owner`` names someone, held with a link to the document.
+    postmortem_due_at: datetime | None = None
+    postmortem_owner: str | None = None
+    postmortem_held_at: datetime | None = None
+    postmortem_held_by: str | None = None
+    postmortem_link: str | None = None
     # Bumped by every change; writers update only the version they read (optimistic locking).
     version: int = 1
     # When the alert that declared it started firing; None when a person declared it.
@@ -155,6 +165,14 @@ class Incident:
     def declared_by_person(self) -> bool:
         """False when an alert source declared it: nobody to invite, nudge or tell."""
         return _USER_ID.match(self.declared_by) is not None
+
+    @property
+    def postmortem_pending(self) -> bool:
+        return self.postmortem_due_at is not None and self.postmortem_held_at is None
+
+    @property
+    def postmortem_owner_or_commander(self) -> str | None:
+        return self.postmortem_owner or self.commander or self.resolved_by
 
     @property
     def role_holders(self) -> frozenset[str]:

@@ -21,6 +21,12 @@ class TimerKind(enum.StrEnum):
     WAR_ROOM = "war_room_setup"
     # "The public status page has not been updated for a while" (bot.status_page.reminders).
     STATUS_PAGE_REMINDER = "status_page_reminder"
+    # After the all-clear (bot.follow_up.timers): the post-mortem owner's reminders, the
+    # action item owners' reminders (one timer per incident, at its items' earliest), and
+    # the end of a stability period.
+    POSTMORTEM = "postmortem_reminder"
+    ACTION_ITEMS = "action_item_reminders"
+    STABILITY = "stability_check"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from bot.clock import utcnow
 from bot.domain.incident import Incident, IncidentRole, IncidentStatus
 from bot.domain.permissions import GuardedAction
 from bot.errors import NotFound, SlackUnavailable
+from bot.follow_up import checklist
 from bot.incidents import lifecycle, posting
 from bot.incidents.lifecycle import Outcome, Request, UpdateDraft
 from bot.incidents.war_room import responders_to_invite
@@ -27,6 +28,7 @@ from bot.services import Services
 from bot.status_page import flows as status_page
 from message_templates import notices
 from message_templates.all_clear import render_all_clear
+from message_templates.follow_up import postmortem_scheduled
 from message_templates.formatting import mention
 from message_templates.help import COMMAND
 from message_templates.message import Message
@@ -132,6 +134,10 @@ async def _show_resolved(services: Services, outcome: Outcome) -> None:
     severity = services.config.severities[incident.severity]
     all_clear = render_all_clear(services.templates.resolved, incident, severity)
     await _in_war_room_and_to_stakeholders(services, incident, all_clear, "all-clear")
+    if incident.postmortem_pending:
+        await posting.post(
+            services, incident.channel_id, postmortem_scheduled(incident), "post-mortem due"
+        )
     # After the all-clear, so the war room reads "all clear" first, then the draft report.
     services.tasks.spawn(
         reports.publish_report(services, incident.id), name=f"report {incident.public_id}"
@@ -153,6 +159,7 @@ async def _show_closed(services: Services, outcome: Outcome, user_id: str) -> No
     archiving = services.config.war_room.archive_on_close and incident.channel_id is not None
     notice = notices.closed(user_id, archiving=archiving)
     await posting.post(services, incident.channel_id, notice, "close notice")
+    await checklist.post_checklist(services, incident, utcnow())
     # The card and topic must show "closed" before the channel becomes read-only.
     await services.projections.refreshed(incident.id)
     if archiving and incident.channel_id:

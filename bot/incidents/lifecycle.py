@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.config import KlaxonConfig, Severity
+from bot.domain.follow_up import postmortem_on_reopen, postmortem_on_resolve, stability_plan
 from bot.domain.incident import Incident, IncidentRole, IncidentStatus, TimelineKind
 from bot.domain.lifecycle import StatusMove, is_lower, status_move
 from bot.domain.permissions import Actor, GuardedAction, is_allowed
@@ -249,6 +250,10 @@ def _decide_resolve(
         values["resolution"] = summary
     if root_cause:
         values["root_cause"] = root_cause
+    # The post-mortem falls due, and a stability period runs before Klaxon asks to close.
+    postmortem, reminder = postmortem_on_resolve(config, incident, request.now)
+    values.update(postmortem)
+    stable = stability_plan(config, incident.severity, IncidentStatus.RESOLVED, request.now)
     return Change(
         values=values,
         entries=[
@@ -260,7 +265,7 @@ def _decide_resolve(
             )
         ],
         note=text.you_resolved(incident),
-        timers=[clear(TimerKind.STATUS_UPDATE), clear(TimerKind.ESCALATION)],
+        timers=[clear(TimerKind.STATUS_UPDATE), clear(TimerKind.ESCALATION), reminder, stable],
     )
 
 
@@ -292,11 +297,13 @@ def _decide_reopen(
         return NoChange(text.still_open(incident))
     require(config, GuardedAction.REOPEN, incident, request)
     severity = config.severities[incident.severity]
+    postmortem, reminder = postmortem_on_reopen(incident)
+    stable = stability_plan(config, incident.severity, status, request.now)
     return Change(
-        values={"status": status.value, "resolved_by": None, "resolved_at": None},
+        values={"status": status.value, "resolved_by": None, "resolved_at": None, **postmortem},
         entries=[Entry(TimelineKind.REOPENED, text.reopened_entry(request.user), True)],
         note=text.you_reopened(incident),
-        timers=_running_timers(incident, severity, request.now),
+        timers=[*_running_timers(incident, severity, request.now), reminder, stable],
     )
 
 
@@ -327,7 +334,11 @@ def _decide_close(config: KlaxonConfig, incident: Incident, request: Request) ->
         },
         entries=[Entry(TimelineKind.CLOSED, text.closed_entry(request.user), True)],
         note=text.you_closed(incident),
-        timers=[clear(TimerKind.STATUS_UPDATE), clear(TimerKind.ESCALATION)],
+        timers=[
+            clear(TimerKind.STATUS_UPDATE),
+            clear(TimerKind.ESCALATION),
+            clear(TimerKind.STABILITY),
+        ],
     )
 
 
@@ -390,7 +401,11 @@ async def change_status(
             if incident.status is target:
                 return NoChange(text.status_unchanged(incident))
             return NoChange(text.status_changed_meanwhile(incident))
-        return _decide_status(incident, request, target)
+        decision = _decide_status(incident, request, target)
+        if isinstance(decision, Change):
+            stable = stability_plan(config, incident.severity, target, request.now)
+            decision = dataclasses.replace(decision, timers=[*decision.timers, stable])
+        return decision
 
     return await _apply(uow, incident_id, request, decide)
 
@@ -416,6 +431,9 @@ def _decide_severity(
         if incident.status.is_open
         else []
     )
+    if incident.status in (IncidentStatus.MONITORING, IncidentStatus.RESOLVED):
+        # A severity change interrupts a stability period: it starts again from now.
+        timers.append(stability_plan(config, new, incident.status, request.now))
     return Change(
         values={"severity": new},
         entries=[
@@ -567,11 +585,15 @@ def _decide_update(
             )
         )
     # A manual update resets the clock of the scheduled ones.
+    timers = [updates_from(config.severities[incident.severity], request.now)]
+    if "status" in values:
+        assert draft.status is not None
+        timers.append(stability_plan(config, incident.severity, draft.status, request.now))
     return Change(
         values=values,
         entries=entries,
         note=text.you_posted_update(incident),
-        timers=[updates_from(config.severities[incident.severity], request.now)],
+        timers=timers,
     )
 
 

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.config import Severity
+from bot.domain.action_items import ActionItem
 from bot.domain.incident import Incident, TimelineKind
 from bot.domain.schedule import (
     TimerKind,
@@ -41,6 +42,7 @@ from bot.domain.schedule import (
     next_update,
 )
 from bot.errors import SlackUnavailable
+from bot.follow_up import timers as follow_up
 from bot.incidents import posting
 from bot.services import Services
 from message_templates.escalation import (
@@ -97,8 +99,13 @@ async def fire_batch(
         written = await work.timeline.latest_written_updates(
             t.incident_id for t in timers if t.kind is TimerKind.STATUS_UPDATE
         )
+        reminding = [t.incident_id for t in timers if t.kind is TimerKind.ACTION_ITEMS]
+        items = await work.reports.items_of(reminding) if reminding else {}
     firings = [
-        _firing(services, timer, incidents.get(timer.incident_id), written, now) for timer in timers
+        _follow_up(services, timer, incidents.get(timer.incident_id), items, now)
+        if timer.kind in follow_up.KINDS
+        else _firing(services, timer, incidents.get(timer.incident_id), written, now)
+        for timer in timers
     ]
     shown = [(f, f.show) for f in firings if f.show is not None]
     found = await _posted_already(services, [f for f, _ in shown if f.timer.taken_over])
@@ -130,6 +137,18 @@ async def fire_batch(
         )
         for f in firings
     ]
+
+
+def _follow_up(
+    services: Services,
+    timer: ClaimedTimer,
+    incident: Incident | None,
+    items: Mapping[int, Sequence[ActionItem]],
+    now: datetime,
+) -> Firing:
+    """Post-mortem and action item reminders, stability checks (``bot.follow_up.timers``)."""
+    fired = follow_up.firing(services, timer, incident, items, now, _marker(timer))
+    return Firing(timer, fired.plan, show=fired.show, posts_to=fired.posts_to)
 
 
 def firing_key(timer: ClaimedTimer) -> str:

@@ -78,6 +78,7 @@ def _header(incident: Incident, severity: Severity | None, now: datetime) -> lis
         _row("Duration", duration),
         _row("Service", cell(incident.service) if incident.service else "—"),
         _row("War room", cell(f"#{incident.channel_name}") if incident.channel_name else "—"),
+        _row("Post-mortem", _postmortem(incident)),
     ]
 
 
@@ -97,6 +98,16 @@ def _detection(incident: Incident) -> list[str]:
         ),
         _row("Declared", _when(incident.declared_at), cell(incident.declared_by), declared_after),
     ]
+
+
+def _postmortem(incident: Incident) -> str:
+    if incident.postmortem_held_at is not None:
+        link = f" ({cell(incident.postmortem_link)})" if incident.postmortem_link else ""
+        return f"held {_when(incident.postmortem_held_at)}{link}"
+    if incident.postmortem_due_at is None:
+        return "none due"
+    owner = _who(incident.postmortem_owner_or_commander, "no owner")
+    return f"due {_when(incident.postmortem_due_at)}, owner {owner}"
 
 
 def _timing(incident: Incident) -> list[str]:

@@ -10,6 +10,7 @@ from bot.errors import SlackUnavailable
 from bot.incidents import service as incidents
 from bot.reports import service as reports
 from bot.services import Services
+from message_templates.follow_up import home_sections
 from message_templates.home import MAX_HOME_INCIDENTS, home_view
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,19 @@ async def publish(services: Services, user_id: str) -> None:
     stats = await reports.stats(
         services.unit_of_work, list(services.config.severities), DEFAULT_PERIOD, now=now
     )
-    view = home_view(shown, total, services.config.severities, stats, now)
+    async with services.unit_of_work(write=False) as work:
+        mine = await work.reports.open_items_owned_by(user_id)
+        postmortems = await work.reports.pending_postmortems(20)
+        chart = await work.reports.latest_chart()
+    view = home_view(
+        shown,
+        total,
+        services.config.severities,
+        stats,
+        now,
+        follow_up=home_sections(mine, postmortems),
+        chart=chart,
+    )
     try:
         await services.slack.publish_home(user_id, view)
     except SlackUnavailable as exc:

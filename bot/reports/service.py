@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot.clock import utcnow
-from bot.config import Severity
+from bot.config import KlaxonConfig, Severity
 from bot.domain.action_items import ActionItem, ActionItemDraft
+from bot.domain.follow_up import PostmortemStats, item_reminders_plan, postmortem_stats
 from bot.domain.incident import Incident, IncidentStatus, TimelineKind
 from bot.domain.stats import Stats, compute_stats
 from bot.errors import InvalidInput, NotFound, SlackUnavailable
@@ -96,6 +97,7 @@ async def add_action_item(
     draft: ActionItemDraft,
     *,
     now: datetime | None = None,
+    config: KlaxonConfig | None = None,
 ) -> tuple[ActionItem, int]:
     """Store the item and its timeline entry together; returns it and its number (1-based)."""
     if incident.status is IncidentStatus.CLOSED:
@@ -116,6 +118,10 @@ async def add_action_item(
             details={"action_item": item.id},
             dedup_key=f"action_item:{item.id}",
         )
+        if config is not None:
+            # An owned, dated item is reminded: the incident's reminder timer follows it.
+            items = await work.reports.action_items(incident.id)
+            await work.timers.apply(incident.id, item_reminders_plan(items, now, config))
         await work.commit()
     return item, number
 
@@ -141,3 +147,12 @@ async def stats(
         declared = await work.reports.declared_between(since, until)
         open_now = await work.incidents.count_open_by_severity()
     return compute_stats(declared, severities, since=since, until=until, open_now=open_now)
+
+
+async def postmortems(
+    uow: UnitOfWorkFactory, period: timedelta, *, now: datetime | None = None
+) -> PostmortemStats:
+    until = now or utcnow()
+    async with uow(write=False) as work:
+        resolved = await work.reports.postmortems_resolved_between(until - period, until)
+    return postmortem_stats(resolved, until)

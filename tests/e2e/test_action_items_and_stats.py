@@ -9,11 +9,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
+from bot.clock import utcnow
 from bot.domain.incident import TimelineKind
 from slack_emulator import SlackEmulator
 from storage.models import ActionItemRow, IncidentRow
 from tests.e2e.harness import writing
 from tests.e2e.timeline_scenario import DECLARER, RESPONDER, WarRoom, open_war_room
+
+# A due date in the future whatever day the suite runs (past dates are refused).
+DUE = (utcnow() + timedelta(days=400)).date().isoformat()
 
 
 @pytest.fixture
@@ -44,29 +48,25 @@ async def stored_items(room: WarRoom) -> list[tuple[str, str | None, str | None,
 
 
 async def test_action_items_round_trip_into_the_list_timeline_and_report(room: WarRoom) -> None:
-    added = await command(
-        room, f"action Renew the lb-2 certificate <@{RESPONDER}|riley> due 2026-12-01"
-    )
+    added = await command(room, f"action Renew the lb-2 certificate <@{RESPONDER}|riley> due {DUE}")
     assert "Added action item #1" in added
     assert f"<@{RESPONDER}>" in added
     await command(room, "action Alert <!channel> before certs expire")
 
     assert await stored_items(room) == [
-        ("Renew the lb-2 certificate", RESPONDER, "2026-12-01", "open"),
+        ("Renew the lb-2 certificate", RESPONDER, DUE, "open"),
         ("Alert <!channel> before certs expire", None, None, "open"),
     ]
     listing = await command(room, "actions")
     assert "2 of 2 open" in listing
-    assert f"1. :white_square: Renew the lb-2 certificate — <@{RESPONDER}> · due 2026-12-01" in (
-        listing
-    )
+    assert f"1. :white_square: Renew the lb-2 certificate — <@{RESPONDER}> · due {DUE}" in (listing)
     assert "Alert &lt;!channel&gt; before certs expire — _no owner_" in listing
     assert "<!channel>" not in listing
     entries = await room.captured(TimelineKind.ACTION_ITEM)
     assert [(e.actor, e.text) for e in entries] == [
         (
             DECLARER,
-            f"<@{DECLARER}> added action item #1 for <@{RESPONDER}>, due 2026-12-01: "
+            f"<@{DECLARER}> added action item #1 for <@{RESPONDER}>, due {DUE}: "
             "Renew the lb-2 certificate",
         ),
         (
@@ -78,7 +78,7 @@ async def test_action_items_round_trip_into_the_list_timeline_and_report(room: W
     await command(room, "postmortem")
     [report] = [f for f in room.ws.files if f.filename.endswith("post-incident-report.md")]
     text = (report.content or b"").decode()
-    assert f"| 1 | Renew the lb-2 certificate | @{RESPONDER} | 2026-12-01 | open |" in text
+    assert f"| 1 | Renew the lb-2 certificate | @{RESPONDER} | {DUE} | open |" in text
     assert "| 2 | Alert !channel before certs expire | unassigned | — | open |" in text
 
 

@@ -1,7 +1,7 @@
 """the public status page: what people published, and its updates
 
-Revision ID: 0009_status_page
-Revises: 0008
+Revision ID: 0010_status_page
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_status_page"
-down_revision: str | None = "0008"
+revision: str = "0010_status_page"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
