@@ -5,6 +5,9 @@ Every post moves the incident's ``status_page_reminder`` timer to ``remind_after
 timer, so one replica fires it once; firing tells the commander and the communications lead
 privately (the declarer when neither role is held) and sets the next reminder, until the
 public incident or the incident is resolved.
+
+Like escalation and follow-up DMs, a reminder goes out at least once: a process that dies
+after sending and before completing leaves it to whoever takes the timer over.
 """
 
 from __future__ import annotations
