@@ -61,13 +61,16 @@ async def fire_reminders(
             plans[timer.id] = plan
             continue
         remind_after = page.settings.remind_after
+        plans[timer.id] = TimerPlan(TimerKind.STATUS_PAGE_REMINDER, now + remind_after)
+        if incident.severity not in page.settings.remind_severities:
+            # Not watched at this severity; looked at again in case it is raised.
+            continue
         minutes = int((now - published.updated_at).total_seconds() // 60)
         message = stale_reminder(incident, minutes, incident.channel_id)
         sends.extend(
             posting.post(services, person, message, "status page reminder")
             for person in _people(incident)
         )
-        plans[timer.id] = TimerPlan(TimerKind.STATUS_PAGE_REMINDER, now + remind_after)
     await asyncio.gather(*sends)
     async with services.unit_of_work() as work:
         await work.timers.complete(owner, plans, now)

@@ -57,13 +57,13 @@ def posted_text(public: PublicIncident, draft: PublishDraft, names: dict[str, st
 
 
 def reminder_plan(config: KlaxonConfig, incident: Incident, public: PublicIncident) -> TimerPlan:
-    """When the commander and communications lead are next reminded, if ever."""
+    """When the public page is next stale, while the incident and its public page are open.
+
+    Set whatever the severity: whether to remind is decided when it fires, so an incident
+    raised into ``remind_severities`` after its last post is reminded about too.
+    """
     settings = config.status_page
-    if (
-        public.is_resolved
-        or not incident.status.is_open
-        or incident.severity not in settings.remind_severities
-    ):
+    if public.is_resolved or not incident.status.is_open:
         return clear(TimerKind.STATUS_PAGE_REMINDER)
     return TimerPlan(TimerKind.STATUS_PAGE_REMINDER, public.updated_at + settings.remind_after)
 

@@ -56,26 +56,38 @@ async def test_stale_public_page_reminds_commander_and_communications_lead(
     await sev1.command(f"role cl <@{SRE_1}>", user=RESPONDER)
     await publish_from_card(reminding, sev1.card, RESPONDER)
     await publish_from_card(reminding, sev3.card, RESPONDER)
-    # Only the SEV1's page is watched: SEV3 is not among remind_severities.
-    assert await reminder_timers(reminding) == [sev1.id]
+    assert sorted(await reminder_timers(reminding)) == [sev1.id, sev3.id]
 
     await eventually(lambda: any(REMINDER in t for t in direct_messages(reminding, SRE_1)))
     await eventually(lambda: any(REMINDER in t for t in direct_messages(reminding, RESPONDER)))
     [first] = [t for t in direct_messages(reminding, SRE_1) if REMINDER in t][:1]
     assert "Booking outage" in first
+    # Only the SEV1's page is watched: SEV3 is not among remind_severities.
+    reminders = direct_messages(reminding, SRE_1) + direct_messages(reminding, RESPONDER)
+    assert not any("Slow exports" in t for t in reminders)
     assert not any(REMINDER in t for t in direct_messages(reminding, DECLARER))
 
     # Resolved: the timer goes and the reminders stop.
     await sev1.command("resolve Fixed", user=DECLARER)
     # The next firing (within remind_after) finds the incident resolved and drops its timer.
     for _ in range(200):
-        if not await reminder_timers(reminding):
+        if sev1.id not in await reminder_timers(reminding):
             break
         await asyncio.sleep(0.05)
-    assert await reminder_timers(reminding) == []
+    assert await reminder_timers(reminding) == [sev3.id]
     sent = len(direct_messages(reminding, SRE_1))
     await reminding.settle()
     assert len(direct_messages(reminding, SRE_1)) == sent
+
+
+async def test_an_incident_raised_to_sev1_after_its_post_is_watched_too(
+    reminding: Scenario,
+) -> None:
+    incident = await declare(reminding, "sev3 Slow exports")
+    await publish_from_card(reminding, incident.card, RESPONDER, title="Slow exports")
+    await incident.command("severity sev1", user=DECLARER)
+    # Nobody holds the commander or communications roles: the declarer is reminded.
+    await eventually(lambda: any("Slow exports" in t for t in direct_messages(reminding, DECLARER)))
 
 
 async def test_cached_answers_revalidate_and_survive_the_database_failing(
