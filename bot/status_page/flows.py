@@ -82,22 +82,23 @@ async def _show_published(
         for component in page.settings.components
         if component.statuspage_id and component.id in draft.components
     }
-    try:
-        statuspage_id = await page.mirror.post(
-            published.incident.statuspage_id,
-            name=draft.title,
-            status=draft.status.value,
-            body=draft.body,
-            components=mapped,
-        )
-    except StatuspageError as exc:
-        logger.warning("%s: Statuspage mirror failed: %s", incident.public_id, exc)
-        await posting.post(
-            services, incident.channel_id, templates.mirror_failed(str(exc)), "mirror failure"
-        )
-        return
-    if statuspage_id != published.incident.statuspage_id:
-        await page.mirrored(published.incident, statuspage_id)
+    async with page.mirroring(incident.id) as known:
+        try:
+            statuspage_id = await page.mirror.post(
+                known,
+                name=draft.title,
+                status=draft.status.value,
+                body=draft.body,
+                components=mapped,
+            )
+        except StatuspageError as exc:
+            logger.warning("%s: Statuspage mirror failed: %s", incident.public_id, exc)
+            await posting.post(
+                services, incident.channel_id, templates.mirror_failed(str(exc)), "mirror failure"
+            )
+            return
+        if statuspage_id != known:
+            await page.mirrored(published.incident, statuspage_id)
 
 
 async def offer_resolution(services: Services, incident: Incident) -> None:

@@ -7,8 +7,10 @@ in one unit of work. What the public sees is read back from storage by :meth:`sn
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -80,6 +82,9 @@ class StatusPage:
         self.mirror = mirror
         self._unit_of_work = unit_of_work
         self._listeners: list[Callable[[], None]] = []
+        # One mirror call per incident at a time, in order: a second post must update the
+        # Statuspage incident the first one created, not create another.
+        self._mirroring: dict[int, asyncio.Lock] = {}
         # The page's "last updated" before anything was ever published.
         self._started = utcnow().replace(microsecond=0)
 
@@ -142,6 +147,18 @@ class StatusPage:
         for listener in self._listeners:
             listener()
         return Published(public, first=before is None, draft=draft)
+
+    @contextlib.asynccontextmanager
+    async def mirroring(self, incident_id: int) -> AsyncIterator[str | None]:
+        """Hold the incident's turn to call Statuspage; yields its id there, if created."""
+        lock = self._mirroring.setdefault(incident_id, asyncio.Lock())
+        try:
+            async with lock:
+                public = await self.published(incident_id)
+                yield public.statuspage_id if public else None
+        finally:
+            if not lock.locked():
+                self._mirroring.pop(incident_id, None)
 
     async def mirrored(self, public: PublicIncident, statuspage_id: str) -> None:
         async with self._unit_of_work() as work:

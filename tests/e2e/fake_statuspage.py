@@ -9,6 +9,7 @@ unknown page or incident, 422 with a list of problems for an invalid incident, a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 from collections.abc import AsyncIterator
@@ -38,6 +39,8 @@ class FakeStatuspage:
     incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Answers given before the real handling, one per request: (status, headers, body).
     queued: list[tuple[int, dict[str, str], Any]] = field(default_factory=list)
+    # Seconds each answer takes, so that a test can overlap two posts.
+    delay: float = 0.0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def _check(self, request: web.Request, body: Any) -> web.Response | None:
@@ -61,6 +64,7 @@ class FakeStatuspage:
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.json()
+        await asyncio.sleep(self.delay)
         self.calls.append(
             Call(request.method, request.path, request.headers.get("Authorization", ""), body)
         )

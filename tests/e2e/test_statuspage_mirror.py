@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.ids import ActionId
 from slack_emulator import SlackEmulator
 from tests.e2e.fake_statuspage import FakeStatuspage
 from tests.e2e.scenario import RESPONDER, Scenario, custom_scenario
 from tests.e2e.status_page_scenario import (
     COMPONENTS,
     component_block,
+    eventually,
+    form_answers,
     page,
     publish_from_card,
     submit,
@@ -135,3 +138,25 @@ async def test_server_errors_that_persist_give_up_after_the_attempts(
     assert len(fake.calls) == 4
     [said] = [t for t in incident.bot_texts() if "Could not mirror" in t]
     assert "500" in said
+
+
+async def test_a_second_post_during_the_first_mirror_updates_the_same_incident(
+    status: Scenario, fake: FakeStatuspage
+) -> None:
+    fake.delay = 0.3
+    incident = await declare(status, "sev1 Booking outage")
+    for body in ("Investigating.", "Still investigating."):
+        answer = await status.slack.press_button(
+            incident.card, user_id=RESPONDER, action_id=ActionId.PUBLISH_STATUS_PAGE.value
+        )
+        assert answer.status == 200
+        await eventually(lambda: len(status.ws.open_views(RESPONDER)) == 1)
+        [form] = status.ws.open_views(RESPONDER)
+        # Submitted without waiting for the mirror of the first post to finish.
+        await status.slack.submit_view(
+            form, values=form_answers(form, title="Bookings unavailable", body=body)
+        )
+    assert len(fake.calls) < 2, "the first mirror call should still be under way"
+    await status.settle()
+    assert [c.method for c in fake.calls] == ["POST", "PATCH"]
+    assert list(fake.incidents) == ["sp0001"]
