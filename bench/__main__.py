@@ -7,8 +7,9 @@ Runs, against the Slack emulator on loopback: startup (cold start, idle memory) 
 app, declare to a ready war room, an alert storm under Slack's Tier 2 limit, timeline ingest
 beside a bare Bolt events app, an Alertmanager storm (each notification twice, as an HA pair
 sends it) beside a bare aiohttp handler, timers (5,000 open incidents on short cadences), and
-replay protection under a five-minute soak of 1,300 signed requests a second, and the
-sandbox's start (``python -m bot sandbox`` to its page answering). Prints a summary table
+replay protection under a five-minute soak of 1,300 signed requests a second, the sandbox's
+start (``python -m bot sandbox`` to its page answering), and the public status page under
+50 connections beside a bare aiohttp page. Prints a summary table
 and each benchmark's own table; ``--write`` also saves them, with a description of the
 machine, as Markdown. ``--smoke`` runs each for a few seconds, for the test suite: its
 figures only show that every benchmark still works.
@@ -34,6 +35,7 @@ from bench import (
     replay,
     sandbox_startup,
     startup,
+    status_page,
     storm,
     timers,
 )
@@ -59,6 +61,9 @@ class Plan:
     alerts: tuple[int, int, float, int, float]
     replay: tuple[float, float, float, float, float]
     sandbox_runs: int
+    # Each status page load, and the rounds (bench.status_page).
+    status_seconds: float = 3.0
+    status_rounds: int = 3
 
 
 FULL = Plan(
@@ -94,6 +99,8 @@ SMOKE = Plan(
     (4, 20, 2.0, 100, 30.0),
     (2, 300, 1, 0.5, 0.5),
     1,
+    status_seconds=0.5,
+    status_rounds=1,
 )
 CONCURRENCY = 20
 LATENCY = 0.05
@@ -146,6 +153,7 @@ async def run(plan: Plan) -> str:
         after_idle=replay_idle,
     )
     sandbox = await sandbox_startup.run(plan.sandbox_runs)
+    paged = await status_page.run(plan.status_seconds, rounds=plan.status_rounds)
 
     ready = percentile(declared.ready, 0.5)
     trips = 3 * LATENCY
@@ -264,6 +272,7 @@ async def run(plan: Plan) -> str:
             rss <= 100,
         ),
     ]
+    summary += _status_rows(paged)
     sections = [
         "\n".join(summary),
         "### Startup\n\n" + startup.report(boot),
@@ -275,6 +284,7 @@ async def run(plan: Plan) -> str:
         "### Timers\n\n" + timers.report(fired),
         "### Replay protection under load\n\n" + replay.report(replayed),
         "### Sandbox startup\n\n" + sandbox_startup.report(sandbox),
+        "### Status page\n\n" + status_page.report(paged),
     ]
     return "\n\n".join(sections)
 
@@ -309,6 +319,34 @@ def _alert_rows(results: alert_storm.Results) -> list[str]:
             ours >= 500,
         ),
     ]
+
+
+def _status_rows(results: status_page.Results) -> list[str]:
+    rows = []
+    for path in ("/status", "/status.json"):
+        mine, theirs = results.klaxon[path], results.bare[path]
+        rows.append(
+            _row(
+                f"`GET {path}`, {results.connections} connections",
+                f"{mine:,.0f} req/s",
+                f"{theirs:,.0f} req/s (bare aiohttp)",
+                f"{mine / theirs:.2f}x",
+                ">= 3,000/s and >= 0.5x",
+                mine >= 3000 and mine >= 0.5 * theirs,
+            )
+        )
+    idle, loaded = results.idle_acks.p(0.5), results.loaded_acks.p(0.5)
+    rows.append(
+        _row(
+            "button press ack p50 during the `/status` load",
+            f"{loaded * 1000:.2f} ms",
+            f"{idle * 1000:.2f} ms (the bot idle)",
+            f"{loaded / idle:.2f}x",
+            "<= 1.5x",
+            loaded <= 1.5 * idle,
+        )
+    )
+    return rows
 
 
 def _ack_rows(results: acks.Results) -> list[str]:

@@ -24,6 +24,10 @@ from bot.scheduler import TimerScheduler, process_id
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack_gateway import TOKEN_ERRORS, SlackGateway
+from bot.status_page.service import StatusPage
+from bot.status_page.statuspage import StatuspageMirror
+from bot.status_page.web import StatusPageSite
+from bot.status_page.worker import StatusWorker
 from bot.tasks import BackgroundTasks
 from bot.timeline.capture import TimelineCapture
 from handlers import events
@@ -41,6 +45,21 @@ async def _learn_identity(gateway: SlackGateway) -> None:
         await gateway.identity()
     except SlackUnavailable as exc:
         logger.warning("auth.test failed again: %s", exc)
+
+
+def status_page_service(
+    settings: Settings, config: KlaxonConfig, unit_of_work: UnitOfWorkFactory
+) -> StatusPage | None:
+    if not config.status_page.enabled:
+        return None
+    mirror = None
+    if settings.statuspage_api_key is not None and settings.statuspage_page_id is not None:
+        mirror = StatuspageMirror(
+            settings.statuspage_api_key.get_secret_value(),
+            settings.statuspage_page_id,
+            api_url=settings.statuspage_api_url,
+        )
+    return StatusPage(config, unit_of_work, mirror)
 
 
 def build_bolt_app(settings: Settings, gateway: SlackGateway, services: Services) -> AsyncApp:
@@ -101,6 +120,7 @@ class Klaxon:
         unit_of_work = UnitOfWorkFactory(session_factory(self.engine))
         templates = load_templates(config.templates.directory)
         writer = batch_writer(self.engine)
+        self.status_page = status_page_service(settings, config, unit_of_work)
         self.services = Services(
             config=config,
             unit_of_work=unit_of_work,
@@ -118,10 +138,14 @@ class Klaxon:
             ),
             writer=writer,
             declarations=service.Declarations(writer, self.tasks),
+            status_page=self.status_page,
         )
         self.bolt = build_bolt_app(settings, self.gateway, self.services)
         self.alerts = AlertIntake(self.services)
         self.scheduler = TimerScheduler(self.services, self.metrics)
+        self.status_site = StatusPageSite(self.status_page) if self.status_page else None
+        # The page's own process when STATUS_PORT is set (started by bot.server.serve).
+        self.status_worker: StatusWorker | None = None
         self._warming: asyncio.Task[None] | None = None
 
     async def open_incidents(self) -> dict[str, int]:
@@ -195,4 +219,6 @@ class Klaxon:
             logger.warning("%d background tasks did not finish before shutdown", cancelled)
         await self.services.timeline.close()
         await self.gateway.close()
+        if self.status_page is not None and self.status_page.mirror is not None:
+            await self.status_page.mirror.close()
         await self.engine.dispose()

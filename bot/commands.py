@@ -23,6 +23,7 @@ class SubcommandName(enum.StrEnum):
     POSTMORTEM = "postmortem"
     STATS = "stats"
     RETRY = "retry"
+    PUBLIC = "public"
     HELP = "help"
 
 
@@ -83,6 +84,12 @@ CATALOGUE: tuple[Subcommand, ...] = (
     Subcommand(SubcommandName.STATS, "[30d]", "MTTA and MTTR per severity over a period"),
     Subcommand(
         SubcommandName.RETRY, "<incident id>", "Open the war room again after it failed to open"
+    ),
+    Subcommand(
+        SubcommandName.PUBLIC,
+        "",
+        "In a war room: publish to (or update) the public status page",
+        ("statuspage",),
     ),
     Subcommand(SubcommandName.HELP, "", "Show this list", ("?", "-h", "--help")),
 )

@@ -261,6 +261,81 @@ class TemplateSettings(_Strict):
     directory: Path | None = None
 
 
+def _component(value: object) -> object:
+    return {"name": value} if isinstance(value, str) else value
+
+
+def _http_url(value: str) -> str:
+    if value and not value.startswith(("https://", "http://")):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+# The component statuses of hosted status pages (Atlassian Statuspage's names), best first.
+COMPONENT_STATUSES = ("operational", "degraded_performance", "partial_outage", "major_outage")
+
+
+class StatusComponent(_Strict):
+    """One thing the public status page reports on, such as "Booking API"."""
+
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=300)
+    # The component's id on Atlassian Statuspage, when posts are mirrored there.
+    statuspage_id: str = Field(default="", max_length=64)
+
+    @property
+    def id(self) -> str:
+        """A stable id for forms and ``/status.json``, from the name."""
+        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or "component"
+
+
+class StatusPageSettings(_Strict):
+    """The public status page (docs/status-page.md): what it shows and who is reminded."""
+
+    enabled: bool = True
+    title: str = Field(default="Service status", min_length=1, max_length=100)
+    url: Annotated[str, AfterValidator(_http_url)] = ""
+    components: tuple[Annotated[StatusComponent, BeforeValidator(_component)], ...] = ()
+    # Public incidents resolved longer ago than this leave the page.
+    history_days: int = Field(default=90, ge=1, le=3650)
+    # How long a render is served before the database is read again (other replicas' posts).
+    cache_seconds: float = Field(default=5.0, ge=0.0, le=300.0)
+    # The commander and communications lead are reminded when an open incident's public page
+    # has not been updated for this long; only for these severities.
+    remind_after: Duration = timedelta(minutes=30)
+    remind_severities: tuple[str, ...] = ("sev1", "sev2")
+    # The runbook's external notices, prefilled in the forms.
+    start_title: str = Field(default="Service disruption", min_length=1, max_length=200)
+    start_message: str = Field(
+        default=(
+            "We are investigating reports of a problem affecting some of our services. "
+            "We will post an update within 30 minutes."
+        ),
+        min_length=1,
+        max_length=3000,
+    )
+    resolution_message: str = Field(
+        default=(
+            "This incident has been resolved and all services are operating normally. "
+            "Thank you for your patience."
+        ),
+        min_length=1,
+        max_length=3000,
+    )
+
+    @field_validator("components")
+    @classmethod
+    def _unique_components(
+        cls, components: tuple[StatusComponent, ...]
+    ) -> tuple[StatusComponent, ...]:
+        seen: set[str] = set()
+        for component in components:
+            if component.id in seen:
+                raise ValueError(f"two components are named like {component.name!r}")
+            seen.add(component.id)
+        return components
+
+
 def _label_name(value: str) -> str:
     if not _LABEL_NAME.match(value):
         raise ValueError(f"{value!r} is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)")
@@ -331,6 +406,7 @@ class KlaxonConfig(_Strict):
     stability: Stability = Stability()
     escalation_levels: dict[str, tuple[SlackTarget, ...]] = {}
     severities: dict[str, Severity]
+    status_page: StatusPageSettings = StatusPageSettings()
 
     @field_validator("severities", mode="before")
     @classmethod
@@ -368,6 +444,12 @@ class KlaxonConfig(_Strict):
                         f"severities.{key}.escalation.{index}.notify: no escalation level "
                         f"{step.notify!r}; define it under [escalation_levels]"
                     )
+        for index, name in enumerate(self.status_page.remind_severities):
+            if name not in self.severities:
+                raise ValueError(
+                    f"status_page.remind_severities.{index}: no severity {name!r}; use the "
+                    "keys under [severities]"
+                )
         self._alert_severities_exist()
         return self
 

@@ -30,6 +30,13 @@ class ActionId(enum.StrEnum):
     TIMELINE_INCIDENT = "add_to_timeline_incident_select"
     HOME_DECLARE = "home_declare"
     RETRY_WAR_ROOM = "incident_retry_war_room"
+    # The public status page (handlers.status_page).
+    PUBLISH_STATUS_PAGE = "incident_publish_status_page"
+    POST_PUBLIC_RESOLUTION = "incident_post_public_resolution"
+    STATUS_PAGE_TITLE = "status_page_title_input"
+    STATUS_PAGE_STATUS = "status_page_status_select"
+    STATUS_PAGE_BODY = "status_page_body_input"
+    STATUS_PAGE_COMPONENT = "status_page_component_select"
     # After the all-clear (handlers.follow_up).
     ACTION_ITEM_DONE = "action_item_done"
     ACTION_ITEM_REOPEN = "action_item_reopen"
@@ -61,6 +68,12 @@ class BlockId(enum.StrEnum):
     ROLE_USER = "role_user"
     TIMELINE_INCIDENT = "add_to_timeline_incident"
     WAR_ROOM_RETRY = "war_room_retry"
+    STATUS_PAGE_TITLE = "status_page_title"
+    STATUS_PAGE_STATUS = "status_page_status"
+    STATUS_PAGE_BODY = "status_page_body"
+    # One block per configured component: this prefix, then the component's id.
+    STATUS_PAGE_COMPONENT = "status_page_component:"
+    STATUS_PAGE_RESOLUTION = "status_page_resolution"
     POSTMORTEM_LINK = "postmortem_link"
     POSTMORTEM_ACTIONS = "postmortem_actions"
 
@@ -72,6 +85,7 @@ class CallbackId(enum.StrEnum):
     UPDATE_MODAL = "post_incident_update"
     ROLE_MODAL = "assign_incident_role"
     ADD_TO_TIMELINE_MODAL = "add_to_timeline_modal"
+    STATUS_PAGE_MODAL = "status_page_post"
     POSTMORTEM_DONE_MODAL = "postmortem_done"
 
 

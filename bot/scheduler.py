@@ -31,6 +31,7 @@ from bot.incidents.timers import fire_batch
 from bot.incidents.war_room import resume_setup
 from bot.metrics import Metrics
 from bot.services import Services
+from bot.status_page.reminders import fire_reminders
 from storage.database import is_unavailable
 from storage.repositories import ClaimedTimer
 
@@ -43,6 +44,8 @@ CLAIM_RENEWAL = 5.0
 CLAIM_BATCH = 200
 # Batches being fired at once; each posts its updates concurrently.
 MAX_FIRING = 8
+# Timers fired by their own feature rather than bot.incidents.timers.fire_batch.
+_FIRED_APART = frozenset({TimerKind.WAR_ROOM, TimerKind.STATUS_PAGE_REMINDER})
 # While the database is unreachable, ticks keep trying but say so this often.
 UNAVAILABLE_REPORT_EVERY = 30.0
 
@@ -156,7 +159,13 @@ class TimerScheduler:
                         )
                     return claimed_total
                 setups = [t for t in claimed if t.kind is TimerKind.WAR_ROOM]
-                due = [t for t in claimed if t.kind is not TimerKind.WAR_ROOM]
+                reminders = [t for t in claimed if t.kind is TimerKind.STATUS_PAGE_REMINDER]
+                due = [t for t in claimed if t.kind not in _FIRED_APART]
+                if reminders:
+                    self._holding.update(timer.id for timer in reminders)
+                    self._services.tasks.spawn(
+                        self._remind(reminders), name="status page reminders"
+                    )
                 for setup in setups:
                     # The setup renews its own claim (see war_room.open_war_room).
                     self._services.tasks.spawn(
@@ -169,6 +178,15 @@ class TimerScheduler:
                 claimed_total += len(claimed)
                 if len(claimed) < CLAIM_BATCH:
                     return claimed_total
+
+    async def _remind(self, timers: list[ClaimedTimer]) -> None:
+        try:
+            await fire_reminders(self._services, timers, self.owner, utcnow())
+        except Exception:
+            # The claims lapse and a tick retries them, as for any timer.
+            logger.exception("firing %d status page reminders failed", len(timers))
+        finally:
+            self._holding.difference_update(timer.id for timer in timers)
 
     async def _resume(self, setup: ClaimedTimer) -> None:
         try:

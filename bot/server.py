@@ -36,6 +36,7 @@ from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.request_body import parse_slack_body
 from bot.request_guard import RequestGuard, Verdict, malformed
 from bot.settings import Settings
+from bot.status_page.worker import StatusWorker
 from storage.database import is_reachable, is_unavailable
 
 logger = logging.getLogger(__name__)
@@ -234,6 +235,17 @@ def build_web_app(
     return app
 
 
+async def start_worker(klaxon: Klaxon, port: int) -> StatusWorker:
+    """The public page in a process of its own (bot.status_page.worker), told of each post."""
+    settings = klaxon.settings
+    config = str(settings.klaxon_config) if settings.klaxon_config else None
+    worker = StatusWorker(settings.database_url, config, settings.klaxon_host, port)
+    await worker.start()
+    if klaxon.status_page is not None:
+        klaxon.status_page.on_change(worker.notify)
+    return worker
+
+
 async def serve(klaxon: Klaxon, stop: asyncio.Event | None = None) -> None:
     """Run until ``stop`` is set or the process gets SIGTERM/SIGINT, then shut down cleanly."""
     stop = stop or asyncio.Event()
@@ -243,6 +255,7 @@ async def serve(klaxon: Klaxon, stop: asyncio.Event | None = None) -> None:
     settings = klaxon.settings
     socket_mode = None
     runner: web.AppRunner | None = None
+    status_worker: StatusWorker | None = None
     try:
         await klaxon.start()
         if settings.slack_app_token is not None:
@@ -255,24 +268,28 @@ async def serve(klaxon: Klaxon, stop: asyncio.Event | None = None) -> None:
             if signing_secret is not None and socket_mode is None
             else None
         )
-        runner = web.AppRunner(
-            build_web_app(
-                klaxon.engine,
-                None if socket_mode else klaxon.bolt,
-                guard=guard,
-                metrics=klaxon.metrics,
-                open_incidents=klaxon.open_incidents,
-                direct_events=DirectEvents(klaxon.is_channel_event, klaxon.record_channel_event),
-                alerts=klaxon.alerts,
-                alerts_token=(
-                    settings.klaxon_alerts_token.get_secret_value()
-                    if settings.klaxon_alerts_token is not None
-                    else None
-                ),
+        app = build_web_app(
+            klaxon.engine,
+            None if socket_mode else klaxon.bolt,
+            guard=guard,
+            metrics=klaxon.metrics,
+            open_incidents=klaxon.open_incidents,
+            direct_events=DirectEvents(klaxon.is_channel_event, klaxon.record_channel_event),
+            alerts=klaxon.alerts,
+            alerts_token=(
+                settings.klaxon_alerts_token.get_secret_value()
+                if settings.klaxon_alerts_token is not None
+                else None
             ),
-            shutdown_timeout=REQUEST_GRACE,
-            access_log=None,
         )
+        if klaxon.status_site is not None:
+            if settings.status_port is None:
+                klaxon.status_site.attach(app)
+            else:
+                status_worker = klaxon.status_worker = await start_worker(
+                    klaxon, settings.status_port
+                )
+        runner = web.AppRunner(app, shutdown_timeout=REQUEST_GRACE, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, settings.klaxon_host, settings.port).start()
         if socket_mode is not None:
@@ -295,6 +312,8 @@ async def serve(klaxon: Klaxon, stop: asyncio.Event | None = None) -> None:
             await socket_mode.close_async()  # type: ignore[no-untyped-call]
         if runner is not None:
             await runner.cleanup()
+        if status_worker is not None:
+            await status_worker.stop()
         await klaxon.stop(drain_timeout=TASK_GRACE)
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.config import KlaxonConfig
 from bot.incidents.home_viewers import HomeViewers
@@ -16,6 +17,9 @@ from bot.timeline.capture import TimelineCapture
 from message_templates.catalog import Templates
 from storage.batch_writer import BatchWriter
 from storage.unit_of_work import UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from bot.status_page.service import StatusPage
 
 # Eight setups of ~10 Slack calls each outrun Slack's own Tier 2 limit on conversations.create
 # (about 20 a minute) many times over, and leave the event loop to the requests.
@@ -51,3 +55,5 @@ class Services:
     press_slots: asyncio.Semaphore = field(
         default_factory=lambda: asyncio.Semaphore(PRESSES_AT_ONCE)
     )
+    # The public status page; None when ``[status_page] enabled = false``.
+    status_page: StatusPage | None = None

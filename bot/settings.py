@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     klaxon_log_level: str = "INFO"
     # "text" (one line per record) or "json" (one object per line, for log pipelines).
     klaxon_log_format: str = "text"
+    # The public status page on a port of its own; unset: on PORT beside Slack's endpoint.
+    status_port: int | None = Field(default=None, ge=1, le=65535)
+    # Mirror public posts to Atlassian Statuspage when both are set.
+    statuspage_api_key: SecretStr | None = None
+    statuspage_page_id: str | None = None
+    statuspage_api_url: str = "https://api.statuspage.io/v1/"
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -141,6 +147,29 @@ class Settings(BaseSettings):
         if log_format not in {"text", "json"}:
             raise ValueError("KLAXON_LOG_FORMAT must be text or json")
         return log_format
+
+    @field_validator("status_port", "statuspage_page_id", "statuspage_api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("statuspage_api_url")
+    @classmethod
+    def _statuspage_url_shape(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("STATUSPAGE_API_URL must be an http(s) URL")
+        return url
+
+    @model_validator(mode="after")
+    def _statuspage_needs_both(self) -> Settings:
+        if (self.statuspage_api_key is None) != (self.statuspage_page_id is None):
+            raise ValueError(
+                "STATUSPAGE_API_KEY and STATUSPAGE_PAGE_ID go together: set both to mirror "
+                "the status page to Atlassian Statuspage, or neither"
+            )
+        if self.status_port is not None and self.status_port == self.port:
+            raise ValueError("STATUS_PORT must differ from PORT; unset it to share PORT")
+        return self
 
     @model_validator(mode="after")
     def _http_mode_needs_secret(self) -> Settings:

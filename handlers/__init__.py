@@ -15,6 +15,7 @@ from handlers import (
     home,
     lifecycle_forms,
     shortcuts,
+    status_page,
     war_room_retry,
 )
 
@@ -35,4 +36,5 @@ def register(app: AsyncApp, services: Services) -> None:
     lifecycle_forms.register(app, services)
     shortcuts.register(app, services)
     war_room_retry.register(app, services)
+    status_page.register(app, services)
     follow_up.register(app, services)

@@ -22,6 +22,7 @@ from handlers.lifecycle_commands import LIFECYCLE_SUBCOMMANDS, lifecycle_command
 from handlers.payloads import SlashCommand, parse
 from handlers.postmortem import with_postmortems_due
 from handlers.reports import REPORT_SUBCOMMANDS, report_command
+from handlers.status_page import public_command
 from handlers.timeline import timeline_command
 from handlers.war_room_retry import retry_command
 from message_templates.help import COMMAND, help_message
@@ -37,6 +38,7 @@ AVAILABLE: frozenset[SubcommandName] = frozenset(
         SubcommandName.LIST,
         SubcommandName.TIMELINE,
         SubcommandName.RETRY,
+        SubcommandName.PUBLIC,
     }
     | LIFECYCLE_SUBCOMMANDS
     | REPORT_SUBCOMMANDS
@@ -89,6 +91,9 @@ def register(app: AsyncApp, services: Services) -> None:
             reply = await timeline_command(services, request, typed.arguments)
         elif subcommand.name is SubcommandName.RETRY:
             reply = await retry_command(services, request, typed.arguments)
+        elif subcommand.name is SubcommandName.PUBLIC:
+            await public_command(ack, services, request)
+            return
         elif subcommand.name in REPORT_SUBCOMMANDS:
             reply = await report_command(services, request, subcommand.name, typed.arguments)
         else:

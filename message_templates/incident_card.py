@@ -85,7 +85,7 @@ def _severity_select(incident: Incident, severities: Sequence[Severity]) -> Stat
 
 
 def _controls(
-    incident: Incident, severities: Sequence[Severity], *, in_war_room: bool
+    incident: Incident, severities: Sequence[Severity], *, in_war_room: bool, status_page: bool
 ) -> list[InteractiveElement]:
     value = incident.public_id
     if incident.status is IncidentStatus.CLOSED:
@@ -109,6 +109,14 @@ def _controls(
         ButtonElement(text="Post update", action_id=ActionId.POST_UPDATE.value, value=value),
         ButtonElement(text="Assign role", action_id=ActionId.ASSIGN_ROLE.value, value=value),
     ]
+    if status_page:
+        elements.append(
+            ButtonElement(
+                text="Publish to status page",
+                action_id=ActionId.PUBLISH_STATUS_PAGE.value,
+                value=value,
+            )
+        )
     if in_war_room:
         # Selects carry no value of their own; their incident is the channel's.
         elements += [
@@ -143,9 +151,14 @@ def _report_link(incident: Incident) -> str | None:
 
 
 def incident_card(
-    incident: Incident, severities: Mapping[str, Severity], *, in_war_room: bool = True
+    incident: Incident,
+    severities: Mapping[str, Severity],
+    *,
+    in_war_room: bool = True,
+    status_page: bool = False,
 ) -> Message:
     """The card; ``severities`` are every configured one, offered in the severity select.
+    ``status_page``: offer "Publish to status page" (when the public page is on).
 
     Outside the war room (a direct message to someone being escalated to) the card links to
     the war room and keeps only the buttons.
@@ -187,7 +200,9 @@ def incident_card(
     postmortem = postmortem_due_line(incident)
     if postmortem:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=postmortem)))
-    controls = _controls(incident, list(severities.values()), in_war_room=in_war_room)
+    controls = _controls(
+        incident, list(severities.values()), in_war_room=in_war_room, status_page=status_page
+    )
     if controls:
         blocks.append(ActionsBlock(block_id=BlockId.CARD_ACTIONS.value, elements=controls))
     footer = f"{incident.public_id} · Klaxon"

@@ -282,3 +282,8 @@ class AlertNotificationRow(Base):
         ForeignKey("incidents.id", ondelete="SET NULL"), index=True
     )
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# The public status page's tables live beside their repository; importing them here puts them
+# in Base.metadata wherever the models are loaded (migrations, schema checks).
+from storage import status_page as _status_page  # noqa: E402, F401

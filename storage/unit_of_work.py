@@ -16,6 +16,7 @@ from storage.repositories import (
     TimelineRepository,
     TimerRepository,
 )
+from storage.status_page import StatusPageRepository
 from storage.timeline_capture import CaptureRepository
 
 
@@ -56,6 +57,7 @@ class UnitOfWork:
         self.timers = TimerRepository(self._session)
         self.capture = CaptureRepository(self._session)
         self.reports = ReportRepository(self._session)
+        self.status_page = StatusPageRepository(self._session)
         return self
 
     async def __aexit__(

@@ -61,6 +61,8 @@ class TimelineKind(enum.StrEnum):
     NOTE = "note"
     ADDED_MESSAGE = "added_message"
     ACTION_ITEM = "action_item"
+    # Text a person published on the public status page (bot.status_page).
+    STATUS_PAGE = "status_page"
     # Alerts of the incident's alert group firing or resolving (bot.alerts).
     ALERTS = "alerts"
     POSTMORTEM = "postmortem"

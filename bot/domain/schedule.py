@@ -19,6 +19,8 @@ class TimerKind(enum.StrEnum):
     # Held by the process opening an incident's war room; if that process dies, the claim
     # lapses and another process (or the same one, restarted) finishes the job.
     WAR_ROOM = "war_room_setup"
+    # "The public status page has not been updated for a while" (bot.status_page.reminders).
+    STATUS_PAGE_REMINDER = "status_page_reminder"
     # After the all-clear (bot.follow_up.timers): the post-mortem owner's reminders, the
     # action item owners' reminders (one timer per incident, at its items' earliest), and
     # the end of a stability period.

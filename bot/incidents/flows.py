@@ -25,6 +25,7 @@ from bot.incidents.war_room import responders_to_invite
 from bot.reports import home
 from bot.reports import service as reports
 from bot.services import Services
+from bot.status_page import flows as status_page
 from message_templates import notices
 from message_templates.all_clear import render_all_clear
 from message_templates.follow_up import postmortem_scheduled
@@ -140,6 +141,9 @@ async def _show_resolved(services: Services, outcome: Outcome) -> None:
     # After the all-clear, so the war room reads "all clear" first, then the draft report.
     services.tasks.spawn(
         reports.publish_report(services, incident.id), name=f"report {incident.public_id}"
+    )
+    services.tasks.spawn(
+        status_page.offer_resolution(services, incident), name=f"public {incident.public_id}"
     )
 
 

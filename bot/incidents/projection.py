@@ -99,7 +99,11 @@ class Projections:
             return
         steps: list[tuple[str, Coroutine[Any, Any, None]]] = []
         if incident.card_ts:
-            card = incident_card(incident, self._config.severities)
+            card = incident_card(
+                incident,
+                self._config.severities,
+                status_page=self._config.status_page.enabled,
+            )
             steps.append(("card", self._update(incident.channel_id, incident.card_ts, card)))
         topic = channel_topic(incident, severity)
         if self._topics.get(incident.channel_id) != topic:

@@ -250,7 +250,7 @@ async def _set_up(
     assert incident.channel_id is not None
     channel_id = incident.channel_id
 
-    card = incident_card(incident, config.severities)
+    card = incident_card(incident, config.severities, status_page=config.status_page.enabled)
     topic_text = channel_topic(incident, severity)
     notice = render_declared(services.templates.declared, incident, severity)
     announcement_channel = extras.announce_to or config.announcements.channel

@@ -184,6 +184,7 @@ async def running(options: Options, stop: asyncio.Event) -> AsyncIterator[Runnin
             # The page's port first: if it is taken, say so before Klaxon starts.
             await _start_page(page, options)
             klaxon = Klaxon(settings, configured)
+            page.status_page = klaxon.status_site
             serving = asyncio.create_task(serve(klaxon, stop), name="klaxon")
             try:
                 await _wait_healthy(bot_url, serving)

@@ -20,6 +20,7 @@ from aiohttp import web
 from bot.sandbox import actions
 from bot.sandbox.people import Person
 from bot.sandbox.snapshot import snapshot
+from bot.status_page.web import StatusPageSite
 from slack_emulator import SlackClient, SlackEmulator
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ class PageServer:
         self.port = port
         self.version = 0
         self._waiters: set[asyncio.Event] = set()
+        # Klaxon's public status page, once Klaxon is built (it starts after this page).
+        self.status_page: StatusPageSite | None = None
         emulator.on_change(self.changed)
         app = web.Application(middlewares=[self._guard])
         app.router.add_get("/", self._index)
@@ -65,6 +68,12 @@ class PageServer:
         app.router.add_get("/api/state", self._state)
         app.router.add_get("/api/stream", self._stream)
         app.router.add_get("/files/{file_id}", self._uploaded)
+        for path, kind in (
+            ("/status", "html"),
+            ("/status.json", "json"),
+            ("/status/feed.atom", "atom"),
+        ):
+            app.router.add_get(path, self._status(kind))
         for name, perform in actions.ACTIONS.items():
             app.router.add_post(f"/api/{name}", self._action(perform))
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
@@ -119,6 +128,16 @@ class PageServer:
             charset="utf-8",
             headers={"Cache-Control": "no-cache"},
         )
+
+    def _status(self, kind: str) -> Handler:
+        """The sandbox's own public status page, as Klaxon serves it (bot.status_page)."""
+
+        async def page(request: web.Request) -> web.StreamResponse:
+            if self.status_page is None:
+                raise web.HTTPNotFound()
+            return await self.status_page.handle(request, kind)
+
+        return page
 
     async def _uploaded(self, request: web.Request) -> web.Response:
         upload = self.emulator.default_workspace.files_by_id.get(request.match_info["file_id"])

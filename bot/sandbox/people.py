@@ -99,4 +99,9 @@ escalation = [
 
 [severities.sev2]
 update_cadence = "{_seconds(cadence * 2)}"
+
+[status_page]
+title = "Sandbox status"
+components = ["Booking API", "Patient web"]
+remind_after = "{_seconds(cadence * 2)}"
 """

@@ -92,6 +92,7 @@ async def test_card_is_posted_pinned_and_has_its_buttons(scenario: Scenario) -> 
         ActionId.RESOLVE,
         ActionId.POST_UPDATE,
         ActionId.ASSIGN_ROLE,
+        ActionId.PUBLISH_STATUS_PAGE,
         ActionId.CHANGE_SEVERITY,
         ActionId.PICK_COMMANDER,
     ]

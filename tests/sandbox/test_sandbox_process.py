@@ -207,3 +207,14 @@ async def test_the_workspace_file_exists_as_soon_as_the_sandbox_is_up(
     async with running(Options(port=0, db=db), asyncio.Event()):
         assert db.exists()
         assert state_file_for(db).exists()
+
+
+async def test_the_sandbox_links_to_its_own_status_page(sandbox: Running) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(sandbox.url) as index:
+            assert 'href="/status"' in await index.text()
+        async with session.get(f"{sandbox.url}status.json") as answer:
+            assert answer.status == 200
+            summary = await answer.json()
+    assert summary["page"]["name"] == "Sandbox status"
+    assert [c["name"] for c in summary["components"]] == ["Booking API", "Patient web"]
