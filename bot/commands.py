@@ -23,6 +23,7 @@ class SubcommandName(enum.StrEnum):
     POSTMORTEM = "postmortem"
     STATS = "stats"
     RETRY = "retry"
+    ONCALL = "oncall"
     HELP = "help"
 
 
@@ -79,6 +80,12 @@ CATALOGUE: tuple[Subcommand, ...] = (
     Subcommand(SubcommandName.STATS, "[30d]", "MTTA and MTTR per severity over a period"),
     Subcommand(
         SubcommandName.RETRY, "<incident id>", "Open the war room again after it failed to open"
+    ),
+    Subcommand(
+        SubcommandName.ONCALL,
+        "[rotation] [--week]",
+        "Who is on call now and next; with --week, a rotation's coming weeks",
+        ("on-call",),
     ),
     Subcommand(SubcommandName.HELP, "", "Show this list", ("?", "-h", "--help")),
 )

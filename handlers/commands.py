@@ -19,6 +19,7 @@ from bot.incidents import service
 from bot.services import Services
 from handlers.declare import declare_command
 from handlers.lifecycle_commands import LIFECYCLE_SUBCOMMANDS, lifecycle_command
+from handlers.oncall import oncall_command
 from handlers.payloads import SlashCommand, parse
 from handlers.reports import REPORT_SUBCOMMANDS, report_command
 from handlers.timeline import timeline_command
@@ -36,6 +37,7 @@ AVAILABLE: frozenset[SubcommandName] = frozenset(
         SubcommandName.LIST,
         SubcommandName.TIMELINE,
         SubcommandName.RETRY,
+        SubcommandName.ONCALL,
     }
     | LIFECYCLE_SUBCOMMANDS
     | REPORT_SUBCOMMANDS
@@ -87,6 +89,8 @@ def register(app: AsyncApp, services: Services) -> None:
             reply = await timeline_command(services, request, typed.arguments)
         elif subcommand.name is SubcommandName.RETRY:
             reply = await retry_command(services, request, typed.arguments)
+        elif subcommand.name is SubcommandName.ONCALL:
+            reply = await oncall_command(services, typed.arguments)
         elif subcommand.name in REPORT_SUBCOMMANDS:
             reply = await report_command(services, request, subcommand.name, typed.arguments)
         else:

@@ -29,6 +29,7 @@ from bot.domain.channel_names import war_room_name
 from bot.domain.incident import Incident
 from bot.errors import SlackUnavailable
 from bot.incidents import service
+from bot.oncall.service import responders_on_call
 from bot.reports import home
 from bot.services import Services
 from bot.slack_gateway import NameTaken, SlackGateway
@@ -325,7 +326,7 @@ async def _open_war_room(
     services: Services, incident: Incident, requester: Requester, delayed: asyncio.TimerHandle
 ) -> None:
     config, slack = services.config, services.slack
-    severity = config.severities[incident.severity]
+    severity = responders_on_call(config, config.severities[incident.severity], utcnow())
     problems: list[str] = []
 
     try:

@@ -1,0 +1,138 @@
+"""On-call rotations through the emulator (issue 22): ``/incident oncall``, escalation to
+whoever is on call at that moment, the handoff checklist, the user group and the feed.
+
+The rotation hands off daily at a wall-clock time a few seconds after the test starts (UTC),
+starting that day, so the people before and after it are known without asking Klaxon: before
+the handoff it is the second member's turn, after it the first member's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.clock import utcnow
+from slack_emulator import SlackEmulator
+from tests.e2e.scenario import SRE_1, SRE_2, Scenario, custom_scenario
+from tests.e2e.test_lifecycle import declare
+
+# The bot must be up and the incident declared before the handoff.
+LEAD = timedelta(seconds=8)
+
+
+@dataclass
+class Handoff:
+    at: datetime
+
+    async def passed(self, margin: float = 0.5) -> None:
+        await asyncio.sleep(max((self.at - utcnow()).total_seconds() + margin, 0))
+
+
+def rotation_settings(handoff: datetime, extra: str = "") -> str:
+    return f"""
+[rotations.primary]
+members = ["{SRE_1}", "{SRE_2}"]
+shift = "daily"
+timezone = "UTC"
+handoff_time = "{handoff:%H:%M:%S}"
+start = {handoff:%Y-%m-%d}
+{extra}
+"""
+
+
+def escalation_then(handoff_extra: str = "") -> tuple[Handoff, str]:
+    handoff = (utcnow() + LEAD).replace(microsecond=0)
+    after = int(LEAD.total_seconds()) + 3
+    settings = f"""escalation = [
+    {{ after = "0s", notify = "oncall" }},
+    {{ after = "{after}s", notify = "oncall" }},
+]
+
+[escalation_levels]
+oncall = ["rotation:primary"]
+{rotation_settings(handoff, handoff_extra)}
+"""
+    return Handoff(handoff), settings
+
+
+@pytest.fixture
+async def oncall(
+    emulator: SlackEmulator, api_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[Scenario, Handoff]]:
+    handoff, settings = escalation_then()
+    async for scenario in custom_scenario(emulator, api_url, tmp_path, settings):
+        yield scenario, handoff
+
+
+def pages(scenario: Scenario, user: str) -> list[str]:
+    return [
+        m.text
+        for m in scenario.ws.bot_messages(scenario.ws.open_im(user).id)
+        if "escalated" in m.text
+    ]
+
+
+async def wait_for(condition: object, within: float) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def test_escalation_pages_whoever_is_on_call_when_the_step_fires(
+    oncall: tuple[Scenario, Handoff],
+) -> None:
+    scenario, handoff = oncall
+    incident = await declare(scenario)
+    assert utcnow() < handoff.at, "the machine is too slow: declared after the handoff"
+    await wait_for(lambda: pages(scenario, SRE_2), 5)
+    assert not pages(scenario, SRE_1), "the next person was paged before their shift"
+    await handoff.passed()
+    await wait_for(lambda: pages(scenario, SRE_1), 8)
+    assert len(pages(scenario, SRE_2)) == 1
+    escalated = [
+        m.text for m in scenario.ws.bot_messages(incident.channel) if "*Escalation" in m.text
+    ]
+    assert f"<@{SRE_2}>" in escalated[0]
+    assert f"<@{SRE_1}>" in escalated[1]
+    assert "rotation:" not in " ".join(escalated)
+    entries = [e for e in await incident.entries() if e.kind == "escalated"]
+    assert [e.details["targets"] for e in entries] == [[SRE_2], [SRE_1]]
+
+
+DATE = re.compile(r"<!date\^(\d+)\^")
+
+
+async def test_oncall_command_says_who_now_until_when_and_who_next(
+    oncall: tuple[Scenario, Handoff],
+) -> None:
+    scenario, handoff = oncall
+    reply = await scenario.command("oncall")
+    text = reply["text"]
+    assert "*primary*" in text
+    assert f"now: <@{SRE_2}> until" in text
+    assert f"next: <@{SRE_1}>" in text
+    assert int(DATE.findall(text)[0]) == int(handoff.at.timestamp())
+
+    weeks = (await scenario.command("oncall primary --week"))["text"]
+    people = re.findall(r"• <@(\w+)> from", weeks)
+    # Daily shifts over four weeks, taking turns, the current one first.
+    assert people[:4] == [SRE_2, SRE_1, SRE_2, SRE_1]
+    assert 28 <= len(people) <= 30
+
+    await handoff.passed()
+    after = (await scenario.command("oncall"))["text"]
+    assert f"now: <@{SRE_1}> until" in after
+    assert f"next: <@{SRE_2}>" in after
+
+    unknown = (await scenario.command("oncall nightwatch"))["text"]
+    assert "no rotation 'nightwatch'" in unknown
