@@ -19,6 +19,7 @@ from bot.incidents import service
 from bot.incidents.projection import Projections
 from bot.incidents.user_groups import UserGroups
 from bot.metrics import Metrics
+from bot.oncall.handoff import Handoffs
 from bot.scheduler import TimerScheduler, process_id
 from bot.services import Services
 from bot.settings import Settings
@@ -120,6 +121,7 @@ class Klaxon:
         )
         self.bolt = build_bolt_app(settings, self.gateway, self.services)
         self.scheduler = TimerScheduler(self.services, self.metrics)
+        self.handoffs = Handoffs(self.services)
         self._warming: asyncio.Task[None] | None = None
 
     async def open_incidents(self) -> dict[str, int]:
@@ -145,6 +147,7 @@ class Klaxon:
         await self._check_bot_token()
         await self.scheduler.release_dead_holders()
         self.scheduler.start()
+        await self.handoffs.start()
         user_groups = self.services.user_groups
         self._warming = asyncio.create_task(
             user_groups.keep_fresh(user_groups.configured(self.config)), name="user groups"
@@ -188,6 +191,7 @@ class Klaxon:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._warming
         await self.scheduler.stop()
+        await self.handoffs.stop()
         cancelled = await self.tasks.drain(drain_timeout)
         if cancelled:
             logger.warning("%d background tasks did not finish before shutdown", cancelled)

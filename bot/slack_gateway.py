@@ -334,6 +334,15 @@ class SlackGateway:
         data = await self.call("usergroups.users.list", usergroup=usergroup_id)
         return [str(user) for user in data.get("users", [])]
 
+    async def set_usergroup_members(self, usergroup_id: str, user_ids: list[str]) -> None:
+        """Replace a user group's members (``usergroups:write``); Slack refuses an empty list."""
+        await self.call("usergroups.users.update", usergroup=usergroup_id, users=",".join(user_ids))
+
+    async def open_dm(self, user_id: str) -> str:
+        """The direct-message channel id with ``user_id`` (``im:write``)."""
+        data = await self.call("conversations.open", users=user_id)
+        return str((data.get("channel") or {})["id"])
+
     async def invite(self, channel_id: str, user_ids: list[str]) -> list[InviteFailure]:
         """Invite everyone who can be invited; return who could not be, and why."""
         if not user_ids:

@@ -202,3 +202,23 @@ class TimerRow(Base):
     claim_expires_at: Mapped[datetime | None]
     # When this timer last fired: a scheduled update with no manual update since says so.
     last_fired_at: Mapped[datetime | None]
+
+
+class RotationHandoffRow(Base):
+    """One on-call handoff (migration 0009_rotations): a timer of its own, since it belongs to
+    no incident. One row per rotation and moment, so a handoff is fired once; claimed like
+    :class:`TimerRow` before it fires, and ``fired_at`` set once it has."""
+
+    __tablename__ = "rotation_handoffs"
+    __table_args__ = (
+        UniqueConstraint("rotation", "due_at", name="uq_rotation_handoffs_rotation_due"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rotation: Mapped[str] = mapped_column(String(40))
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    outgoing: Mapped[str] = mapped_column(String(32))
+    incoming: Mapped[str] = mapped_column(String(32))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claim_expires_at: Mapped[datetime | None]
+    fired_at: Mapped[datetime | None]

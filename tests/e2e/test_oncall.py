@@ -136,3 +136,68 @@ async def test_oncall_command_says_who_now_until_when_and_who_next(
 
     unknown = (await scenario.command("oncall nightwatch"))["text"]
     assert "no rotation 'nightwatch'" in unknown
+
+
+ONCALL_GROUP = "S0ONCALL01"
+
+
+@pytest.fixture
+async def handing_off(
+    emulator: SlackEmulator, api_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[Scenario, Handoff, str]]:
+    """A rotation with a handoff channel and a user group that starts out wrong."""
+    ws = emulator.default_workspace
+    room = ws.create_channel("oncall", bot_is_member=True)
+    ws.add_usergroup("oncall", ["U0DECLARER"], usergroup_id=ONCALL_GROUP)
+    extra = f'usergroup = "{ONCALL_GROUP}"\nhandoff_channel = "{room.id}"'
+    handoff, settings = escalation_then(extra)
+    async for scenario in custom_scenario(emulator, api_url, tmp_path, settings):
+        yield scenario, handoff, room.id
+
+
+def checklists(scenario: Scenario, channel: str) -> list[str]:
+    return [m.text for m in scenario.ws.bot_messages(channel) if "On-call handoff" in m.text]
+
+
+async def test_the_handoff_sends_the_checklist_once_to_both_people_and_the_channel(
+    handing_off: tuple[Scenario, Handoff, str],
+) -> None:
+    scenario, handoff, room = handing_off
+    ws = scenario.ws
+    active = await declare(scenario, "sev1 Checkout <!channel> down")
+    calm = await declare(scenario, "sev2 Search slow")
+    await calm.command("status monitoring")
+    await active.command(f"action Renew the lb-2 certificate <@{SRE_1}|sam> due 2026-12-01")
+    assert utcnow() < handoff.at, "the machine is too slow: set up after the handoff"
+    assert not checklists(scenario, room)
+
+    await handoff.passed()
+    await wait_for(lambda: checklists(scenario, room), 5)
+    await asyncio.sleep(1.5)  # time for a second, wrong, posting to show
+    [posted] = checklists(scenario, room)
+    assert [posted] == checklists(scenario, ws.open_im(SRE_1).id)
+    assert [posted] == checklists(scenario, ws.open_im(SRE_2).id)
+    assert f"<@{SRE_2}> hands over to <@{SRE_1}>" in posted
+    open_part, rest = posted.split("*Known issues being monitored*")
+    monitoring, rest = rest.split("*Upcoming maintenance*")
+    assert active.public_id in open_part
+    assert "SEV1 · investigating" in open_part
+    assert "&lt;!channel&gt;" in open_part
+    assert "<!channel>" not in posted
+    assert calm.public_id in monitoring
+    assert "SEV2 · monitoring" in monitoring
+    assert "Renew the lb-2 certificate" in rest.split("open action items*")[1]
+    assert active.public_id in rest
+    assert scenario.bot.klaxon.handoffs.fired == 1
+
+
+async def test_the_user_group_follows_the_rotation(
+    handing_off: tuple[Scenario, Handoff, str],
+) -> None:
+    scenario, handoff, _room = handing_off
+    group = scenario.ws.usergroups[ONCALL_GROUP]
+    # Set right at startup (it held someone else), then at the handoff.
+    await wait_for(lambda: group.users == [SRE_2], 3)
+    await handoff.passed()
+    await wait_for(lambda: group.users == [SRE_1], 5)
+    assert len(scenario.emulator.calls("usergroups.users.update")) == 2
