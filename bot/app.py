@@ -19,6 +19,7 @@ from bot.incidents import service
 from bot.incidents.projection import Projections
 from bot.incidents.user_groups import UserGroups
 from bot.metrics import Metrics
+from bot.oncall.calendar import CalendarFeeds
 from bot.oncall.handoff import Handoffs
 from bot.scheduler import TimerScheduler, process_id
 from bot.services import Services
@@ -129,6 +130,13 @@ class Klaxon:
         counts = dict.fromkeys(self.config.severities, 0)
         counts.update(await service.open_by_severity(self.services.unit_of_work))
         return counts
+
+    def calendar_feeds(self) -> tuple[CalendarFeeds, str] | None:
+        """The on-call feeds and their token; None (feeds off) without KLAXON_CALENDAR_TOKEN."""
+        token = self.settings.klaxon_calendar_token
+        if token is None:
+            return None
+        return CalendarFeeds(self.config, self.gateway), token.get_secret_value()
 
     @staticmethod
     def is_channel_event(body: Mapping[str, Any]) -> bool:

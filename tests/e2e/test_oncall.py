@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import icalendar
 import pytest
 
 from bot.clock import utcnow
@@ -201,3 +202,73 @@ async def test_the_user_group_follows_the_rotation(
     await handoff.passed()
     await wait_for(lambda: group.users == [SRE_1], 5)
     assert len(scenario.emulator.calls("usergroups.users.update")) == 2
+
+
+CALENDAR_TOKEN = "calendar-token-0123456789abcdef"
+
+
+@pytest.fixture
+async def with_feed(
+    emulator: SlackEmulator, api_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[Scenario, Handoff]]:
+    handoff, settings = escalation_then()
+    async for scenario in custom_scenario(
+        emulator, api_url, tmp_path, settings, klaxon_calendar_token=CALENDAR_TOKEN
+    ):
+        yield scenario, handoff
+
+
+async def test_the_feed_is_valid_icalendar_and_matches_incident_oncall(
+    with_feed: tuple[Scenario, Handoff],
+) -> None:
+    scenario, _handoff = with_feed
+    ws = scenario.ws
+    ws.users[SRE_1].email = "sam@example.com"
+    ws.users[SRE_1].real_name = "Sam Samson"
+    answer = await scenario.bot.get(f"/oncall/primary.ics?token={CALENDAR_TOKEN}")
+    assert answer.status == 200
+    assert answer.headers["Content-Type"].startswith("text/calendar")
+    calendar = icalendar.Calendar.from_ical(answer.body)
+    assert str(calendar["version"]) == "2.0"
+    events = sorted(calendar.walk("VEVENT"), key=lambda e: e.decoded("dtstart"))
+    feed = [
+        (
+            str(e["summary"]),
+            int(e.decoded("dtstart").timestamp()),
+            int(e.decoded("dtend").timestamp()),
+        )
+        for e in events
+    ]
+
+    weeks = (await scenario.command("oncall primary --week"))["text"]
+    listed = [
+        (user, int(since), int(until))
+        for user, since, until in re.findall(
+            r"• <@(\w+)> from <!date\^(\d+)\^[^>]*> until <!date\^(\d+)\^", weeks
+        )
+    ]
+    names = {SRE_1: "sam", SRE_2: "sasha"}
+    # The feed starts a week back; from the current shift on, it is what Slack shows.
+    current = next(i for i, (_, since, _) in enumerate(feed) if since == listed[0][1])
+    assert feed[current:] == [
+        (f"On call (primary): {names[user]}", since, until) for user, since, until in listed
+    ]
+    assert len(feed[:current]) == 7  # daily shifts, a week back
+    # Names only: no Slack ids, no contact details.
+    assert "U0SRE" not in answer.body
+    assert "example.com" not in answer.body
+    assert "Sam Samson" not in answer.body  # the display name is preferred
+
+
+async def test_the_feed_needs_its_token(with_feed: tuple[Scenario, Handoff]) -> None:
+    scenario, _ = with_feed
+    for query in ("", "?token=", "?token=calendar-token-0123456789abcdeX"):
+        assert (await scenario.bot.get(f"/oncall/primary.ics{query}")).status == 403
+    missing = await scenario.bot.get(f"/oncall/nightwatch.ics?token={CALENDAR_TOKEN}")
+    assert missing.status == 404
+
+
+async def test_the_feed_is_off_without_a_token(oncall: tuple[Scenario, Handoff]) -> None:
+    scenario, _ = oncall
+    answer = await scenario.bot.get(f"/oncall/primary.ics?token={CALENDAR_TOKEN}")
+    assert answer.status == 404

@@ -140,3 +140,16 @@ def test_adjacent_overrides_are_fine(tmp_path: Path) -> None:
     )
     overrides = config.rotation_schedules()["primary"].overrides
     assert [o.first_day for o in overrides] == [date(2026, 12, 24), date(2026, 12, 28)]
+
+
+def test_the_calendar_token_is_off_when_empty_and_must_be_long() -> None:
+    from bot.settings import load_settings
+
+    base = {"_env_file": None, "slack_bot_token": "xoxb-1", "slack_app_token": "xapp-1"}
+    assert load_settings(**base).klaxon_calendar_token is None
+    assert load_settings(**base, klaxon_calendar_token=" ").klaxon_calendar_token is None
+    with pytest.raises(ConfigError, match="KLAXON_CALENDAR_TOKEN must be at least 16"):
+        load_settings(**base, klaxon_calendar_token="short")
+    token = load_settings(**base, klaxon_calendar_token="x" * 24).klaxon_calendar_token
+    assert token is not None
+    assert "x" * 24 not in repr(token)
