@@ -64,8 +64,11 @@ def home_view(
     severities: Mapping[str, Severity],
     stats: Stats,
     now: datetime,
+    *,
+    on_call: str | None = None,
 ) -> dict[str, Any]:
-    """``incidents``: the open ones to list (newest first), of ``total_open`` in all."""
+    """``incidents``: the open ones to list (newest first), of ``total_open`` in all.
+    ``on_call``: the "On call now" section's text, when rotations are configured."""
     declare = ButtonElement(
         text="Declare incident", action_id=ActionId.HOME_DECLARE.value, style="danger"
     )
@@ -84,7 +87,10 @@ def home_view(
         SectionBlock(text=MarkdownTextObject(text=truncate(metrics, 3000))),
         DividerBlock(),
     ]
-    shown = list(incidents[:MAX_HOME_INCIDENTS])
+    if on_call is not None:
+        blocks.insert(3, SectionBlock(text=MarkdownTextObject(text=truncate(on_call, 3000))))
+    # The on-call section takes the place of one incident, to stay within the block limit.
+    shown = list(incidents[: MAX_HOME_INCIDENTS - (on_call is not None)])
     if shown:
         blocks.append(
             ContextBlock(elements=[MarkdownTextObject(text="Open incidents, newest first")])

@@ -49,6 +49,15 @@ def on_call_now(entries: Sequence[OnCallNow], zones: dict[str, ZoneInfo]) -> Mes
     return Message(text="\n\n".join(parts), blocks=())
 
 
+def on_call_section(entries: Sequence[OnCallNow], zones: dict[str, ZoneInfo]) -> str:
+    """The App Home's "On call now": one line per rotation."""
+    lines = ["*On call now*"]
+    for entry in entries:
+        now, *following = now_lines(entry, zones[entry.rotation])
+        lines.append(f"*{escape(entry.rotation)}* · " + " · ".join([now, *following]))
+    return "\n".join(lines)
+
+
 def coming_weeks(rotation: str, shifts: Sequence[Shift], zone: ZoneInfo) -> Message:
     lines = [f"*{escape(rotation)}*: the coming weeks"]
     for shift in shifts:

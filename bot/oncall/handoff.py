@@ -23,6 +23,7 @@ from bot.clock import utcnow
 from bot.errors import SlackUnavailable
 from bot.oncall.checklist import Checklist
 from bot.oncall.rotation import Rotation
+from bot.reports import home
 from bot.scheduler import CLAIM_LEASE, CLAIM_RENEWAL, is_gone
 from bot.services import Services
 from message_templates.oncall import handoff_checklist
@@ -155,6 +156,8 @@ class Handoffs:
             await work.commit()
         if completed:
             self.fired += 1
+            # Open Home tabs show "On call now".
+            home.incidents_changed(self._services)
         await self.plan(max(now, handoff.due_at))
 
     async def _checklist(self, handoff: ClaimedHandoff, rotation: Rotation, now: datetime) -> None:

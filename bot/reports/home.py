@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from bot.clock import utcnow
 from bot.domain.stats import DEFAULT_PERIOD
 from bot.errors import SlackUnavailable
 from bot.incidents import service as incidents
+from bot.oncall import service as oncall
 from bot.reports import service as reports
 from bot.services import Services
 from message_templates.home import MAX_HOME_INCIDENTS, home_view
+from message_templates.oncall import on_call_section
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +23,15 @@ def incidents_changed(services: Services) -> None:
     services.home_viewers.changed(services.tasks, lambda user: publish(services, user))
 
 
+def on_call_home(services: Services, now: datetime) -> str | None:
+    """The App Home's "On call now", or None when no rotation is configured."""
+    config = services.config
+    if not config.rotations:
+        return None
+    zones = {name: rotation.zone for name, rotation in config.rotation_schedules().items()}
+    return on_call_section(oncall.on_call_now(config, now), zones)
+
+
 async def publish(services: Services, user_id: str) -> None:
     services.home_viewers.opened(user_id)
     now = utcnow()
@@ -27,7 +39,9 @@ async def publish(services: Services, user_id: str) -> None:
     stats = await reports.stats(
         services.unit_of_work, list(services.config.severities), DEFAULT_PERIOD, now=now
     )
-    view = home_view(shown, total, services.config.severities, stats, now)
+    view = home_view(
+        shown, total, services.config.severities, stats, now, on_call=on_call_home(services, now)
+    )
     try:
         await services.slack.publish_home(user_id, view)
     except SlackUnavailable as exc:

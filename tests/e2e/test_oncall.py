@@ -21,7 +21,8 @@ import pytest
 
 from bot.clock import utcnow
 from slack_emulator import SlackEmulator
-from tests.e2e.scenario import SRE_1, SRE_2, Scenario, custom_scenario
+from tests.e2e.scenario import DECLARER, SRE_1, SRE_2, Scenario, custom_scenario
+from tests.e2e.test_app_home import open_home
 from tests.e2e.test_lifecycle import declare
 
 # The bot must be up and the incident declared before the handoff.
@@ -272,3 +273,14 @@ async def test_the_feed_is_off_without_a_token(oncall: tuple[Scenario, Handoff])
     scenario, _ = oncall
     answer = await scenario.bot.get(f"/oncall/primary.ics?token={CALENDAR_TOKEN}")
     assert answer.status == 404
+
+
+async def test_the_app_home_shows_who_is_on_call_now(oncall: tuple[Scenario, Handoff]) -> None:
+    scenario, handoff = oncall
+    blocks = await open_home(scenario)
+    [section] = [b["text"]["text"] for b in blocks if "*On call now*" in str(b)]
+    assert f"*primary* · now: <@{SRE_2}> until <!date^{int(handoff.at.timestamp())}^" in section
+    assert f"next: <@{SRE_1}>" in section
+    # The Home tab someone has open is published again at the handoff.
+    await handoff.passed()
+    await wait_for(lambda: f"now: <@{SRE_1}>" in str(scenario.ws.home_view(DECLARER).definition), 5)
