@@ -284,3 +284,21 @@ async def test_the_app_home_shows_who_is_on_call_now(oncall: tuple[Scenario, Han
     # The Home tab someone has open is published again at the handoff.
     await handoff.passed()
     await wait_for(lambda: f"now: <@{SRE_1}>" in str(scenario.ws.home_view(DECLARER).definition), 5)
+
+
+@pytest.fixture
+async def rotation_responders(
+    emulator: SlackEmulator, api_url: str, tmp_path: Path
+) -> AsyncIterator[Scenario]:
+    _handoff, settings = escalation_then()
+    settings += '\n[severities.sev2]\nresponders = ["rotation:primary"]\n'
+    async for scenario in custom_scenario(emulator, api_url, tmp_path, settings):
+        yield scenario
+
+
+async def test_severity_responders_may_name_a_rotation(rotation_responders: Scenario) -> None:
+    incident = await declare(rotation_responders, "sev2 Search slow")
+    members = rotation_responders.ws.members(incident.channel)
+    assert SRE_2 in members
+    assert SRE_1 not in members
+    assert "Could not invite" not in " ".join(incident.bot_texts())
