@@ -195,21 +195,19 @@ class Handoffs:
         message = handoff_checklist(checklist)
         settings = services.config.rotations[handoff.rotation]
         destinations = await asyncio.gather(
-            *(self._dm_channel(user) for user in dict.fromkeys((outgoing, incoming)))
+            *(self._dm_channel(user) for user in dict.fromkeys((incoming, outgoing)))
         )
         if settings.handoff_channel:
             destinations.append(settings.handoff_channel)
         metadata = {"event_type": MARKER_EVENT, "event_payload": {"handoff": handoff_key(handoff)}}
         posted = await self._posted_already(handoff, destinations) if handoff.taken_over else set()
-        await asyncio.gather(
-            *(
-                services.slack.post_message(
+        # One at a time, the incoming person first: a process that dies part-way leaves the
+        # most important posts made, and the rest to whoever takes over.
+        for channel in destinations:
+            if channel not in posted:
+                await services.slack.post_message(
                     channel, message.text, message.blocks, metadata=metadata
                 )
-                for channel in destinations
-                if channel not in posted
-            )
-        )
 
     async def _dm_channel(self, user: str) -> str:
         """The DM channel's id, so its history can be read; the user id if Slack won't say
