@@ -49,7 +49,7 @@ def handoff_key(handoff: ClaimedHandoff) -> str:
 class Handoffs:
     """Plans, claims and fires rotation handoffs; keeps user groups on the rotation."""
 
-    def __init__(self, services: Services, *, poll_interval: float = 0.5) -> None:
+    def __init__(self, services: Services, *, poll_interval: float = 1.0) -> None:
         self._services = services
         self._poll_interval = poll_interval
         self._scheduler: AsyncIOScheduler | None = None
