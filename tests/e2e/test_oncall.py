@@ -292,6 +292,7 @@ async def rotation_responders(
 ) -> AsyncIterator[Scenario]:
     _handoff, settings = escalation_then()
     settings += '\n[severities.sev2]\nresponders = ["rotation:primary"]\n'
+    settings += '\n[permissions]\nresolve = ["responders"]\n'
     async for scenario in custom_scenario(emulator, api_url, tmp_path, settings):
         yield scenario
 
@@ -302,3 +303,14 @@ async def test_severity_responders_may_name_a_rotation(rotation_responders: Scen
     assert SRE_2 in members
     assert SRE_1 not in members
     assert "Could not invite" not in " ".join(incident.bot_texts())
+
+
+async def test_a_rotation_among_the_responders_grants_whoever_is_on_call(
+    rotation_responders: Scenario,
+) -> None:
+    incident = await declare(rotation_responders, "sev2 Search slow")
+    refused = await incident.command("resolve Fixed", user=SRE_1)
+    assert "responders" in refused
+    assert (await incident.row()).status != "resolved"
+    await incident.command("resolve Fixed", user=SRE_2)
+    assert (await incident.row()).status == "resolved"
