@@ -201,6 +201,7 @@ def run(argv: list[str]) -> int:
             settings.slack_bot_token,
             settings.slack_signing_secret,
             settings.slack_app_token,
+            settings.klaxon_calendar_token,
         )
         if secret is not None
     ]

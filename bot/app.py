@@ -20,6 +20,8 @@ from bot.incidents import service
 from bot.incidents.projection import Projections
 from bot.incidents.user_groups import UserGroups
 from bot.metrics import Metrics
+from bot.oncall.calendar import CalendarFeeds
+from bot.oncall.handoff import Handoffs
 from bot.scheduler import TimerScheduler, process_id
 from bot.services import Services
 from bot.settings import Settings
@@ -146,6 +148,7 @@ class Klaxon:
         self.status_site = StatusPageSite(self.status_page) if self.status_page else None
         # The page's own process when STATUS_PORT is set (started by bot.server.serve).
         self.status_worker: StatusWorker | None = None
+        self.handoffs = Handoffs(self.services)
         self._warming: asyncio.Task[None] | None = None
 
     async def open_incidents(self) -> dict[str, int]:
@@ -153,6 +156,13 @@ class Klaxon:
         counts = dict.fromkeys(self.config.severities, 0)
         counts.update(await service.open_by_severity(self.services.unit_of_work))
         return counts
+
+    def calendar_feeds(self) -> tuple[CalendarFeeds, str] | None:
+        """The on-call feeds and their token; None (feeds off) without KLAXON_CALENDAR_TOKEN."""
+        token = self.settings.klaxon_calendar_token
+        if token is None:
+            return None
+        return CalendarFeeds(self.config, self.gateway), token.get_secret_value()
 
     @staticmethod
     def is_channel_event(body: Mapping[str, Any]) -> bool:
@@ -171,6 +181,7 @@ class Klaxon:
         await self._check_bot_token()
         await self.scheduler.release_dead_holders()
         self.scheduler.start()
+        await self.handoffs.start()
         user_groups = self.services.user_groups
         self._warming = asyncio.create_task(
             user_groups.keep_fresh(user_groups.configured(self.config)), name="user groups"
@@ -214,6 +225,7 @@ class Klaxon:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._warming
         await self.scheduler.stop()
+        await self.handoffs.stop()
         cancelled = await self.tasks.drain(drain_timeout)
         if cancelled:
             logger.warning("%d background tasks did not finish before shutdown", cancelled)

@@ -24,6 +24,7 @@ class SubcommandName(enum.StrEnum):
     STATS = "stats"
     RETRY = "retry"
     PUBLIC = "public"
+    ONCALL = "oncall"
     HELP = "help"
 
 
@@ -90,6 +91,12 @@ CATALOGUE: tuple[Subcommand, ...] = (
         "",
         "In a war room: publish to (or update) the public status page",
         ("statuspage",),
+    ),
+    Subcommand(
+        SubcommandName.ONCALL,
+        "[rotation] [--week]",
+        "Who is on call now and next; with --week, a rotation's coming weeks",
+        ("on-call",),
     ),
     Subcommand(SubcommandName.HELP, "", "Show this list", ("?", "-h", "--help")),
 )

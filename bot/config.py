@@ -29,6 +29,8 @@ from pydantic import (
 
 from bot.durations import parse_duration
 from bot.errors import ConfigError
+from bot.oncall.rotation import Rotation
+from bot.oncall.settings import ROTATION_NAME, ROTATION_PREFIX, RotationSettings, rotation_named
 
 NEXT_BUSINESS_DAY = "next_business_day"
 DEFAULT_SETTINGS = Path(__file__).with_name("default_settings.toml")
@@ -80,6 +82,14 @@ def _slack_target(value: str) -> str:
     return value
 
 
+def _paged_target(value: str) -> str:
+    """Who an escalation level or a severity's responders name: a user, a user group, or
+    ``rotation:NAME``, whoever is on call in that rotation when it is used."""
+    if value.startswith(ROTATION_PREFIX):
+        return value
+    return _slack_target(value)
+
+
 def _channel(value: str) -> str:
     if not _CHANNEL.match(value):
         raise ValueError(f"{value!r} is not a channel id (C...) or a channel name like #incidents")
@@ -100,6 +110,7 @@ Cadence = Annotated[timedelta | None, BeforeValidator(_optional_cadence)]
 AckTarget = Annotated[timedelta | Literal["next_business_day"], BeforeValidator(_ack_target)]
 SlackTarget = Annotated[str, AfterValidator(_slack_target)]
 ChannelRef = Annotated[str, AfterValidator(_channel)]
+PagedTarget = Annotated[str, AfterValidator(_paged_target)]
 
 Principal = Literal["anyone", "declarer", "commander", "role_holders", "responders"]
 
@@ -122,7 +133,7 @@ class Severity(_Strict):
     aliases: tuple[str, ...] = ()
     ack_target: AckTarget
     update_cadence: Cadence = None
-    responders: tuple[SlackTarget, ...] = ()
+    responders: tuple[PagedTarget, ...] = ()
     escalation: tuple[EscalationStep, ...] = ()
 
     @field_validator("aliases")
@@ -404,7 +415,8 @@ class KlaxonConfig(_Strict):
     postmortem: Postmortem = Postmortem()
     action_items: Reminders = Reminders()
     stability: Stability = Stability()
-    escalation_levels: dict[str, tuple[SlackTarget, ...]] = {}
+    escalation_levels: dict[str, tuple[PagedTarget, ...]] = {}
+    rotations: dict[str, RotationSettings] = {}
     severities: dict[str, Severity]
     status_page: StatusPageSettings = StatusPageSettings()
 
@@ -451,6 +463,7 @@ class KlaxonConfig(_Strict):
                     "keys under [severities]"
                 )
         self._alert_severities_exist()
+        self._rotations_named()
         return self
 
     def _alert_severities_exist(self) -> None:
@@ -479,6 +492,35 @@ class KlaxonConfig(_Strict):
 
     def stability_period(self, severity: str) -> timedelta:
         return self.stability.by_severity.get(severity, self.stability.period)
+
+    def _rotations_named(self) -> None:
+        for name in self.rotations:
+            if not ROTATION_NAME.match(name):
+                raise ValueError(
+                    f"rotations.{name}: name rotations with lowercase letters, digits, - and _ "
+                    "(it is typed in commands and calendar addresses)"
+                )
+        named = [
+            (f"escalation_levels.{level}", t)
+            for level, ts in self.escalation_levels.items()
+            for t in ts
+        ]
+        named += [
+            (f"severities.{key}.responders", t)
+            for key, s in self.severities.items()
+            for t in s.responders
+        ]
+        for where, target in named:
+            rotation = rotation_named(target)
+            if rotation is not None and rotation not in self.rotations:
+                raise ValueError(
+                    f"{where}: no rotation {rotation!r}; define it under [rotations.{rotation}]"
+                )
+
+    def rotation_schedules(self) -> dict[str, Rotation]:
+        """Every rotation's rule, its zone defaulting to the [business_hours] one."""
+        zone = self.business_hours.timezone
+        return {name: settings.rotation(name, zone) for name, settings in self.rotations.items()}
 
     def severity(self, name: str) -> Severity | None:
         """Find a severity by key or alias, ignoring case (``P1`` finds ``sev1``)."""

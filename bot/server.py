@@ -13,6 +13,7 @@ in-flight ones finish, drain background work and exit, all within :data:`SHUTDOW
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import signal
 import time
@@ -31,8 +32,10 @@ from bot import log_context
 from bot.alerts.http import add_alert_routes
 from bot.alerts.service import AlertIntake
 from bot.app import Klaxon
+from bot.clock import utcnow
 from bot.config import KlaxonConfig
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
+from bot.oncall.calendar import CalendarFeeds
 from bot.request_body import parse_slack_body
 from bot.request_guard import RequestGuard, Verdict, malformed
 from bot.settings import Settings
@@ -112,6 +115,7 @@ def build_web_app(
     direct_events: DirectEvents | None = None,
     alerts: AlertIntake | None = None,
     alerts_token: str | None = None,
+    calendar: tuple[CalendarFeeds, str] | None = None,
 ) -> web.Application:
     """``bolt`` is None in Socket Mode, where Slack's requests arrive over the websocket.
     ``direct_events`` are taken only from requests ``guard`` has checked. The alert
@@ -224,8 +228,29 @@ def build_web_app(
             return web.json_response({"status": "ok"})
         return web.json_response({"status": "unavailable"}, status=503)
 
+    async def oncall_feed(request: web.Request) -> web.Response:
+        assert calendar is not None
+        feeds, token = calendar
+        given = request.query.get("token", "")
+        # Constant-time, and before the name is looked at: a wrong token learns nothing.
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            return web.Response(status=403, text="a valid ?token= is needed\n")
+        name = request.match_info["name"]
+        if not feeds.knows(name):
+            return web.Response(status=404, text="no such rotation\n")
+        body = await feeds.feed(name, utcnow())
+        return web.Response(
+            body=body,
+            headers={
+                "Content-Type": "text/calendar; charset=utf-8",
+                "Cache-Control": "private, max-age=300",
+            },
+        )
+
     app = web.Application()
     app.router.add_get("/healthz", healthz)
+    if calendar is not None:
+        app.router.add_get("/oncall/{name}.ics", oncall_feed)
     if metrics is not None:
         app.router.add_get("/metrics", metrics_page)
     if bolt is not None:
@@ -281,6 +306,7 @@ async def serve(klaxon: Klaxon, stop: asyncio.Event | None = None) -> None:
                 if settings.klaxon_alerts_token is not None
                 else None
             ),
+            calendar=klaxon.calendar_feeds(),
         )
         if klaxon.status_site is not None:
             if settings.status_port is None:

@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     statuspage_api_key: SecretStr | None = None
     statuspage_page_id: str | None = None
     statuspage_api_url: str = "https://api.statuspage.io/v1/"
+    # Turns on GET /oncall/NAME.ics?token=... (docs/oncall.md); unset, the feeds are off (404).
+    klaxon_calendar_token: SecretStr | None = None
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -101,6 +103,19 @@ class Settings(BaseSettings):
             return None
         if token is not None and not token.get_secret_value().startswith("xapp-"):
             raise ValueError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+        return token
+
+    @field_validator("klaxon_calendar_token")
+    @classmethod
+    def _calendar_token_shape(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is None or not token.get_secret_value().strip():
+            return None
+        if len(token.get_secret_value()) < 16:
+            # It is the only guard on a URL that is pasted into calendar apps.
+            raise ValueError(
+                "KLAXON_CALENDAR_TOKEN must be at least 16 characters: "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(24))'"
+            )
         return token
 
     @field_validator("slack_api_url")

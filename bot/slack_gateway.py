@@ -396,6 +396,26 @@ class SlackGateway:
         data = await self.call("usergroups.users.list", usergroup=usergroup_id)
         return [str(user) for user in data.get("users", [])]
 
+    async def set_usergroup_members(self, usergroup_id: str, user_ids: list[str]) -> None:
+        """Replace a user group's members (``usergroups:write``); Slack refuses an empty list."""
+        await self.call("usergroups.users.update", usergroup=usergroup_id, users=",".join(user_ids))
+
+    async def user_name(self, user_id: str) -> str:
+        """What people call ``user_id`` in Slack: display name, else real name, else handle.
+        Nothing else of the profile (no email, no phone) leaves this method."""
+        data = await self.call("users.info", user=user_id)
+        user = data.get("user") or {}
+        profile = user.get("profile") or {}
+        for name in (profile.get("display_name"), profile.get("real_name"), user.get("name")):
+            if isinstance(name, str) and name.strip():
+                return name.strip()
+        return user_id
+
+    async def open_dm(self, user_id: str) -> str:
+        """The direct-message channel id with ``user_id`` (``im:write``)."""
+        data = await self.call("conversations.open", users=user_id)
+        return str((data.get("channel") or {})["id"])
+
     async def invite(self, channel_id: str, user_ids: list[str]) -> list[InviteFailure]:
         """Invite everyone who can be invited; return who could not be, and why."""
         if not user_ids:

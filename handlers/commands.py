@@ -19,6 +19,7 @@ from bot.incidents import service
 from bot.services import Services
 from handlers.declare import declare_command
 from handlers.lifecycle_commands import LIFECYCLE_SUBCOMMANDS, lifecycle_command
+from handlers.oncall import oncall_command
 from handlers.payloads import SlashCommand, parse
 from handlers.postmortem import with_postmortems_due
 from handlers.reports import REPORT_SUBCOMMANDS, report_command
@@ -39,6 +40,7 @@ AVAILABLE: frozenset[SubcommandName] = frozenset(
         SubcommandName.TIMELINE,
         SubcommandName.RETRY,
         SubcommandName.PUBLIC,
+        SubcommandName.ONCALL,
     }
     | LIFECYCLE_SUBCOMMANDS
     | REPORT_SUBCOMMANDS
@@ -94,6 +96,8 @@ def register(app: AsyncApp, services: Services) -> None:
         elif subcommand.name is SubcommandName.PUBLIC:
             await public_command(ack, services, request)
             return
+        elif subcommand.name is SubcommandName.ONCALL:
+            reply = await oncall_command(services, typed.arguments)
         elif subcommand.name in REPORT_SUBCOMMANDS:
             reply = await report_command(services, request, subcommand.name, typed.arguments)
         else:

@@ -68,10 +68,13 @@ def home_view(
     now: datetime,
     follow_up: Sequence[Block] = (),
     chart: str | None = None,
+    *,
+    on_call: str | None = None,
 ) -> dict[str, Any]:
     """``incidents``: the open ones to list (newest first), of ``total_open`` in all;
     ``follow_up``: the viewer's action items and the post-mortems due; ``chart``: the latest
-    stats chart's permalink."""
+    stats chart's permalink; ``on_call``: the "On call now" section's text, when rotations
+    are configured."""
     declare = ButtonElement(
         text="Declare incident", action_id=ActionId.HOME_DECLARE.value, style="danger"
     )
@@ -93,7 +96,10 @@ def home_view(
         *follow_up[:2],
         DividerBlock(),
     ]
-    shown = list(incidents[:MAX_HOME_INCIDENTS])
+    if on_call is not None:
+        blocks.insert(3, SectionBlock(text=MarkdownTextObject(text=truncate(on_call, 3000))))
+    # The on-call section takes the place of one incident, to stay within the block limit.
+    shown = list(incidents[: MAX_HOME_INCIDENTS - (on_call is not None)])
     if shown:
         blocks.append(
             ContextBlock(elements=[MarkdownTextObject(text="Open incidents, newest first")])

@@ -43,6 +43,7 @@ SLACK_RATE_LIMITS: dict[str, RateLimit] = {
     "pins.remove": TIER_2,
     "bookmarks.add": TIER_2,
     "usergroups.users.list": TIER_2,
+    "usergroups.users.update": TIER_2,
     "canvases.create": TIER_2,
     "conversations.invite": TIER_3,
     "conversations.join": TIER_3,

@@ -43,9 +43,11 @@ ALL_SCOPES = frozenset(
         "groups:read",
         "groups:write",
         "im:history",
+        "im:write",
         "pins:write",
         "reactions:write",
         "usergroups:read",
+        "usergroups:write",
         "users:read",
         "users:read.email",
     }

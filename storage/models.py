@@ -284,6 +284,26 @@ class AlertNotificationRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class RotationHandoffRow(Base):
+    """One on-call handoff (migration 0011): a timer of its own, since it belongs to
+    no incident. One row per rotation and moment, so a handoff is fired once; claimed like
+    :class:`TimerRow` before it fires, and ``fired_at`` set once it has."""
+
+    __tablename__ = "rotation_handoffs"
+    __table_args__ = (
+        UniqueConstraint("rotation", "due_at", name="uq_rotation_handoffs_rotation_due"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rotation: Mapped[str] = mapped_column(String(40))
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    outgoing: Mapped[str] = mapped_column(String(32))
+    incoming: Mapped[str] = mapped_column(String(32))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claim_expires_at: Mapped[datetime | None]
+    fired_at: Mapped[datetime | None]
+
+
 # The public status page's tables live beside their repository; importing them here puts them
 # in Base.metadata wherever the models are loaded (migrations, schema checks).
 from storage import status_page as _status_page  # noqa: E402, F401

@@ -9,6 +9,7 @@ from typing import Any, Self
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.database import WRITE_OPTION, WriteGate, write_gate
+from storage.oncall import HandoffRepository
 from storage.reports import ReportRepository
 from storage.repositories import (
     EventLog,
@@ -58,6 +59,7 @@ class UnitOfWork:
         self.capture = CaptureRepository(self._session)
         self.reports = ReportRepository(self._session)
         self.status_page = StatusPageRepository(self._session)
+        self.handoffs = HandoffRepository(self._session)
         return self
 
     async def __aexit__(

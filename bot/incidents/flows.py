@@ -22,6 +22,7 @@ from bot.follow_up import checklist
 from bot.incidents import lifecycle, posting
 from bot.incidents.lifecycle import Outcome, Request, UpdateDraft
 from bot.incidents.war_room import responders_to_invite
+from bot.oncall.service import responders_on_call
 from bot.reports import home
 from bot.reports import service as reports
 from bot.services import Services
@@ -247,7 +248,8 @@ async def _show_severity(services: Services, outcome: Outcome, user_id: str) -> 
 
 async def _invite_responders(services: Services, incident: Incident, severity_key: str) -> None:
     assert incident.channel_id is not None
-    severity = services.config.severities[severity_key]
+    config = services.config
+    severity = responders_on_call(config, config.severities[severity_key], utcnow())
     problems: list[str] = []
     users = await responders_to_invite(services.slack, severity, incident.declared_by, problems)
     try:

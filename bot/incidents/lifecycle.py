@@ -27,6 +27,7 @@ from bot.domain.schedule import (
     updates_from,
 )
 from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.oncall.service import responders_on_call
 from message_templates import lifecycle as text
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -175,7 +176,8 @@ def _running_timers(incident: Incident, severity: Severity, now: datetime) -> li
 def require(
     config: KlaxonConfig, action: GuardedAction, incident: Incident, request: Request
 ) -> None:
-    severity = config.severities[incident.severity]
+    # Responders named by rotation are whoever is on call now.
+    severity = responders_on_call(config, config.severities[incident.severity], request.now)
     if not is_allowed(config.permissions, action, incident, severity, request.actor):
         message = text.refusal(config, action, incident)
         raise PermissionDenied(text.plain(message), mrkdwn=message)

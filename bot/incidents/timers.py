@@ -44,6 +44,7 @@ from bot.domain.schedule import (
 from bot.errors import SlackUnavailable
 from bot.follow_up import timers as follow_up
 from bot.incidents import posting
+from bot.oncall.service import resolve_targets
 from bot.services import Services
 from message_templates.escalation import (
     escalation_direct,
@@ -337,7 +338,9 @@ def _escalation(
     if incident.acknowledged_at is not None or timer.step >= len(severity.escalation):
         return Firing(timer, clear(TimerKind.ESCALATION))
     step = severity.escalation[timer.step]
-    targets = services.config.escalation_levels.get(step.notify, ())
+    # A rotation is resolved now, as the step fires: whoever is on call at this moment.
+    level = services.config.escalation_levels.get(step.notify, ())
+    targets = resolve_targets(services.config, level, now)
     entry = _entry(
         timer,
         TimelineKind.ESCALATED,

@@ -28,6 +28,7 @@ from bot.errors import SlackUnavailable
 from bot.incidents import service
 from bot.incidents.requester import PERSON, Extras, Requester, tell
 from bot.incidents.war_room_channel import WarRoomNotOpened, attach, create_channel, refusal
+from bot.oncall.service import responders_on_call
 from bot.reports import home
 from bot.services import Services
 from bot.slack_gateway import SlackGateway
@@ -201,7 +202,7 @@ async def _open_war_room(
     extras: Extras,
 ) -> None:
     config, slack = services.config, services.slack
-    severity = config.severities[incident.severity]
+    severity = responders_on_call(config, config.severities[incident.severity], utcnow())
     problems: list[str] = []
     inviting = severity
     if extras.responders:

@@ -306,6 +306,23 @@ async def history(call: ApiCall) -> JSON:
     return answer
 
 
+async def open_(call: ApiCall) -> JSON:
+    """The direct-message channel with one user (group DMs are not emulated)."""
+    call.require_scope("im:write")
+    users = [u.strip() for u in (call.opt_str("users") or "").split(",") if u.strip()]
+    if not users:
+        raise ApiError("users_list_not_supplied")
+    if len(users) > 1:
+        raise ApiError("method_not_supported_for_channel_type")
+    user = call.ws.user(users[0])
+    if user is None:
+        raise ApiError("user_not_found")
+    if user.deleted:
+        raise ApiError("user_disabled")
+    channel = call.ws.open_im(user.id)
+    return ok(channel={"id": channel.id})
+
+
 async def join(call: ApiCall) -> JSON:
     ws = call.ws
     ref = call.req_str("channel", "channel_not_found")
@@ -338,4 +355,5 @@ HANDLERS: dict[str, Handler] = {
     "conversations.join": join,
     "conversations.list": list_,
     "conversations.history": history,
+    "conversations.open": open_,
 }

@@ -1,4 +1,4 @@
-"""auth.test, users.*, usergroups.users.list."""
+"""auth.test, users.*, usergroups.users.list and usergroups.users.update."""
 
 from __future__ import annotations
 
@@ -45,9 +45,44 @@ async def usergroups_users_list(call: ApiCall) -> JSON:
     return ok(users=list(group.users))
 
 
+async def usergroups_users_update(call: ApiCall) -> JSON:
+    """Replace a user group's members. Slack refuses an empty list (a group is emptied with
+    ``usergroups.disable``), bots, and people who are not (or no longer) in the workspace."""
+    call.require_scope("usergroups:write")
+    group = call.ws.usergroups.get(call.req_str("usergroup", "no_such_subteam"))
+    if group is None:
+        raise ApiError("no_such_subteam")
+    if "users" not in call.args:
+        raise ApiError("no_users_provided")
+    raw = call.args["users"]
+    wanted = [str(u).strip() for u in (raw if isinstance(raw, list) else str(raw).split(","))]
+    wanted = [u for u in wanted if u]
+    if not wanted:
+        raise ApiError("invalid_users")
+    for user_id in wanted:
+        user = call.ws.user(user_id)
+        if user is None or user.deleted:
+            raise ApiError("invalid_users")
+        if user.is_bot:
+            raise ApiError("user_is_bot")
+    group.users = list(dict.fromkeys(wanted))
+    body: JSON = {
+        "id": group.id,
+        "team_id": group.team_id,
+        "handle": group.handle,
+        "name": group.name,
+        "users": list(group.users),
+        "date_update": int(call.ws.now()),
+    }
+    if call.flag("include_count"):
+        body["user_count"] = len(group.users)
+    return ok(usergroup=body)
+
+
 HANDLERS: dict[str, Handler] = {
     "auth.test": auth_test,
     "users.info": users_info,
     "users.lookupByEmail": users_lookup_by_email,
     "usergroups.users.list": usergroups_users_list,
+    "usergroups.users.update": usergroups_users_update,
 }

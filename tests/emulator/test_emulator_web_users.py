@@ -110,6 +110,68 @@ async def test_usergroups_users_list(
     assert resp["users"] == [seeded.bob.id]
 
 
+async def test_usergroups_users_update_replaces_the_members(
+    web_client: AsyncWebClient, seeded: Seeded, emulator: SlackEmulator
+) -> None:
+    resp = await web_client.usergroups_users_update(
+        usergroup=seeded.oncall.id, users=[seeded.bob.id], include_count=True
+    )
+    assert resp["usergroup"]["users"] == [seeded.bob.id]
+    assert resp["usergroup"]["user_count"] == 1
+    listed = await web_client.usergroups_users_list(usergroup=seeded.oncall.id)
+    assert listed["users"] == [seeded.bob.id]
+    # As a comma-separated string too, duplicates once.
+    resp = await web_client.api_call(
+        "usergroups.users.update",
+        data={"usergroup": seeded.oncall.id, "users": f"{seeded.alice.id},{seeded.alice.id}"},
+    )
+    assert resp["usergroup"]["users"] == [seeded.alice.id]
+
+
+@pytest.mark.parametrize(
+    ("usergroup", "users", "error"),
+    [
+        ("S404", "U0000ALICE", "no_such_subteam"),
+        ("S000ONCALL", None, "no_users_provided"),
+        ("S000ONCALL", "", "invalid_users"),
+        ("S000ONCALL", "U0NOBODY", "invalid_users"),
+        ("S000ONCALL", "BOT", "user_is_bot"),
+    ],
+)
+async def test_usergroups_users_update_errors_are_slacks(
+    web_client: AsyncWebClient,
+    seeded: Seeded,
+    emulator: SlackEmulator,
+    usergroup: str,
+    users: str | None,
+    error: str,
+) -> None:
+    data = {"usergroup": usergroup}
+    if users is not None:
+        data["users"] = emulator.default_workspace.bot_user_id if users == "BOT" else users
+    answer = web_client.api_call("usergroups.users.update", data=data)
+    assert await error_of(answer) == error
+    assert seeded.oncall.users == [seeded.alice.id, seeded.bob.id]
+
+
+async def test_usergroups_users_update_needs_its_scope(
+    web_client: AsyncWebClient, seeded: Seeded, emulator: SlackEmulator
+) -> None:
+    emulator.default_workspace.scopes.discard("usergroups:write")
+    with pytest.raises(SlackApiError) as exc:
+        await web_client.usergroups_users_update(usergroup=seeded.oncall.id, users=[seeded.bob.id])
+    assert exc.value.response["needed"] == "usergroups:write"
+
+
+async def test_conversations_open_gives_the_direct_message_channel(
+    web_client: AsyncWebClient, seeded: Seeded, emulator: SlackEmulator
+) -> None:
+    resp = await web_client.conversations_open(users=seeded.alice.id)
+    assert resp["channel"]["id"] == emulator.default_workspace.open_im(seeded.alice.id).id
+    assert await error_of(web_client.conversations_open(users="U0NOBODY")) == "user_not_found"
+    assert await error_of(web_client.api_call("conversations.open")) == "users_list_not_supplied"
+
+
 async def test_missing_scope_is_reported_with_needed(
     web_client: AsyncWebClient, emulator: SlackEmulator, seeded: Seeded
 ) -> None:
