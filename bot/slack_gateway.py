@@ -91,7 +91,11 @@ class _CountsRetries(AsyncRetryHandler):
 NOT_RETRIED_BLINDLY = frozenset({"chat.postMessage"})
 
 
-class _SafeForWrites(AsyncRetryHandler):
+class _NotFor(AsyncRetryHandler):
+    """A slack_sdk retry handler that leaves the methods in ``not_for`` alone."""
+
+    not_for: ClassVar[frozenset[str]]
+
     async def can_retry_async(
         self,
         *,
@@ -100,11 +104,15 @@ class _SafeForWrites(AsyncRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        if _method_of(request) in NOT_RETRIED_BLINDLY:
+        if _method_of(request) in self.not_for:
             return False
         return await super().can_retry_async(
             state=state, request=request, response=response, error=error
         )
+
+
+class _SafeForWrites(_NotFor):
+    not_for = NOT_RETRIED_BLINDLY
 
 
 class _CountedConnectionRetry(_SafeForWrites, _CountsRetries, AsyncConnectionErrorRetryHandler):
@@ -121,24 +129,11 @@ PACED_BY_GATEWAY = frozenset({"conversations.create"})
 PUBLISHED_TIER = (20, 60.0)
 
 
-class _CountedRateLimitRetry(_CountsRetries, AsyncRateLimitErrorRetryHandler):
+class _CountedRateLimitRetry(_NotFor, _CountsRetries, AsyncRateLimitErrorRetryHandler):
     """slack_sdk's wait-and-retry on 429 ``Retry-After``."""
 
     reason = "ratelimited"
-
-    async def can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if _method_of(request) in PACED_BY_GATEWAY:
-            return False
-        return await super().can_retry_async(
-            state=state, request=request, response=response, error=error
-        )
+    not_for = PACED_BY_GATEWAY
 
 
 # Two quick retries ride out a brief 5xx without holding a declare up for long.

@@ -18,23 +18,26 @@ class Clock:
         return self.now
 
 
+async def hold(gate: PriorityGate, release: asyncio.Event) -> None:
+    async with gate.turn((0,)):
+        await release.wait()
+
+
+async def enter(
+    gate: PriorityGate, entered: list[str], name: str, priority: tuple[int, ...]
+) -> None:
+    async with gate.turn(priority):
+        entered.append(name)
+
+
 async def test_waiters_enter_by_priority_then_arrival() -> None:
     gate = PriorityGate(1)
     entered: list[str] = []
     release = asyncio.Event()
-
-    async def holder() -> None:
-        async with gate.turn((9,)):
-            await release.wait()
-
-    async def waiter(name: str, priority: tuple[int, ...]) -> None:
-        async with gate.turn(priority):
-            entered.append(name)
-
-    first = asyncio.create_task(holder())
+    first = asyncio.create_task(hold(gate, release))
     await asyncio.sleep(0)
     waiters = [
-        asyncio.create_task(waiter(name, priority))
+        asyncio.create_task(enter(gate, entered, name, priority))
         for name, priority in (("sev3 a", (3, 1)), ("sev3 b", (3, 2)), ("sev1", (1, 3)))
     ]
     await asyncio.sleep(0)
@@ -73,19 +76,10 @@ async def test_a_cancelled_waiter_passes_its_turn_on() -> None:
     gate = PriorityGate(1)
     release = asyncio.Event()
     entered: list[str] = []
-
-    async def holder() -> None:
-        async with gate.turn((0,)):
-            await release.wait()
-
-    async def waiter(name: str, priority: tuple[int, ...]) -> None:
-        async with gate.turn(priority):
-            entered.append(name)
-
-    first = asyncio.create_task(holder())
+    first = asyncio.create_task(hold(gate, release))
     await asyncio.sleep(0)
-    doomed = asyncio.create_task(waiter("cancelled", (1,)))
-    later = asyncio.create_task(waiter("later", (2,)))
+    doomed = asyncio.create_task(enter(gate, entered, "cancelled", (1,)))
+    later = asyncio.create_task(enter(gate, entered, "later", (2,)))
     await asyncio.sleep(0)
     doomed.cancel()
     release.set()
