@@ -103,3 +103,21 @@ def test_manifest_grants_what_the_planned_features_need() -> None:
         "app_home_opened",
     } <= events
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def test_the_settings_examples_in_the_docs_are_valid_settings(tmp_path: Path) -> None:
+    from bot.config import load_config
+
+    examples = [
+        (document.name, block)
+        for document in _documents()
+        for block in re.findall(r"```toml\n(.+?)\n```", document.read_text(), re.S)
+    ]
+    assert any(name == "settings.md" for name, _ in examples)
+    for index, (name, block) in enumerate(examples):
+        path = tmp_path / f"example-{index}.toml"
+        path.write_text(block)
+        try:
+            load_config(path)
+        except Exception as exc:
+            raise AssertionError(f"{name}: an example does not load: {exc}") from exc
