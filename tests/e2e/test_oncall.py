@@ -107,8 +107,14 @@ async def test_escalation_pages_whoever_is_on_call_when_the_step_fires(
     assert f"<@{SRE_2}>" in escalated[0]
     assert f"<@{SRE_1}>" in escalated[1]
     assert "rotation:" not in " ".join(escalated)
-    entries = [e for e in await incident.entries() if e.kind == "escalated"]
-    assert [e.details["targets"] for e in entries] == [[SRE_2], [SRE_1]]
+    # The step pages first and records itself after: wait for its timeline entry.
+    targets: list[list[str]] = []
+    deadline = time.monotonic() + 8
+    while targets != [[SRE_2], [SRE_1]] and time.monotonic() < deadline:
+        entries = [e for e in await incident.entries() if e.kind == "escalated"]
+        targets = [e.details["targets"] for e in entries]
+        await asyncio.sleep(0.05)
+    assert targets == [[SRE_2], [SRE_1]]
 
 
 DATE = re.compile(r"<!date\^(\d+)\^")

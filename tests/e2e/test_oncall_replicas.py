@@ -131,9 +131,11 @@ handoff_channel = "{room.id}"
         survivor = next(b for b in bots if b is not victim)
         # Taken over once the lease lapses: wait for it to be fired, then a little more for
         # a wrong second post to show.
-        rows = await handoffs_once_fired(database_url, CLAIM_LEASE.total_seconds() + 10)
+        await handoffs_once_fired(database_url, CLAIM_LEASE.total_seconds() + 10)
         await asyncio.sleep(POST_LATENCY + 1)
         assert survivor.process.returncode is None
+        # Read again: the next handoff is planned just after this one is marked fired.
+        rows = await handoffs_once_fired(database_url, 5)
 
     counts = {place: len(checklists(emulator, place)) for place in places}
     assert counts == dict.fromkeys(places, 1), counts
