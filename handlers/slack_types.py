@@ -1,0 +1,136 @@
+"""The pieces every typed Slack payload is built from: storable text and ids of a known kind.
+
+- Text: every string a payload model reads is made storable as it arrives
+  (:mod:`bot.domain.text`: NUL and lone surrogates become U+FFFD), and the model remembers
+  that it had to (:meth:`SlackPayload.had_unstorable_text`), so whoever stores it can say so.
+- Ids: Slack's ids say what they name by their first letter (``U``/``W`` a user, ``C``/``G``/
+  ``D`` a conversation, ``T`` a team, ...). An id of the wrong kind, a channel where a user
+  belongs, is not something Slack sends: the payload is refused as malformed.
+- ``response_url``: only an http(s) address with a host is one Klaxon will ever post to.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PrivateAttr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+
+from bot.domain.text import storable_value
+
+# Slack ids are a kind letter and upper-case letters and digits; 32 is the columns' width.
+_ID_BODY = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+MAX_ID = 32
+
+
+def _id_of(kind: str, letters: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not (
+            2 <= len(value) <= MAX_ID and value[0] in letters and _ID_BODY.issuperset(value[1:])
+        ):
+            raise ValueError(f"not a {kind} id ({'/'.join(letters)}...)")
+        return value
+
+    return AfterValidator(check)
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+UserId = Annotated[str, _id_of("user", "UW")]
+ChannelId = Annotated[str, _id_of("channel", "CGD")]
+TeamId = Annotated[str, _id_of("team", "T")]
+EnterpriseId = Annotated[str, _id_of("enterprise", "E")]
+FileId = Annotated[str, _id_of("file", "F")]
+UsergroupId = Annotated[str, _id_of("user group", "S")]
+BotId = Annotated[str, _id_of("bot", "B")]
+AppId = Annotated[str, _id_of("app", "A")]
+ViewId = Annotated[str, _id_of("view", "V")]
+# Slack blanks absent values as "" as often as it leaves them out.
+OptionalUserId = Annotated[UserId | None, BeforeValidator(_blank_is_none)]
+OptionalChannelId = Annotated[ChannelId | None, BeforeValidator(_blank_is_none)]
+OptionalBotId = Annotated[BotId | None, BeforeValidator(_blank_is_none)]
+OptionalAppId = Annotated[AppId | None, BeforeValidator(_blank_is_none)]
+OptionalTeamId = Annotated[TeamId | None, BeforeValidator(_blank_is_none)]
+
+
+def is_response_url(value: object) -> bool:
+    """Whether ``value`` is an address Klaxon may post an answer to."""
+    if not isinstance(value, str) or len(value) > 2000:
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in {"https", "http"} and bool(parts.hostname)
+
+
+def _response_url(value: str) -> str:
+    if not is_response_url(value):
+        raise ValueError("response_url is not an http(s) address")
+    return value
+
+
+ResponseUrl = Annotated[str, AfterValidator(_response_url)]
+OptionalResponseUrl = Annotated[ResponseUrl | None, BeforeValidator(_blank_is_none)]
+
+
+class SlackPayload(BaseModel):
+    """A typed view of (part of) a Slack payload: unknown fields ignored, text storable."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    _replaced: bool = PrivateAttr(default=False)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _storable_text(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        replaced = False
+        if isinstance(data, dict):
+            # Nested objects are other models, which clean their own fields.
+            cleaned: dict[Any, Any] = {}
+            for key, value in data.items():
+                if isinstance(value, str | list) and not _holds_objects(value):
+                    value, hit = storable_value(value)
+                    replaced = replaced or hit
+                cleaned[key] = value
+            data = cleaned
+        model = handler(data)
+        if replaced and isinstance(model, SlackPayload):
+            model._replaced = True
+        return model
+
+    def had_unstorable_text(self) -> bool:
+        """Whether any text in this payload (nested parts included) had to be replaced."""
+        if self._replaced:
+            return True
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            parts = value if isinstance(value, list | tuple) else (value,)
+            if any(isinstance(p, SlackPayload) and p.had_unstorable_text() for p in parts):
+                return True
+        return False
+
+
+def _holds_objects(value: Any) -> bool:
+    return isinstance(value, list) and any(isinstance(item, dict) for item in value)
+
+
+def reason(error: ValidationError) -> str:
+    """What was wrong, by field, without echoing the values (they may be anything at all)."""
+    problems = []
+    for problem in error.errors()[:3]:
+        where = ".".join(str(part) for part in problem["loc"]) or "the payload"
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        problems.append(f"{where}: {message}"[:200])
+    return "; ".join(problems)
