@@ -320,10 +320,10 @@ async def test_form_submissions_with_garbage_are_answered_in_the_form(
     await assert_consistent(world)
 
 
-async def test_update_form_text_unfit_for_storage_is_cleaned_not_a_crash(
+async def test_update_form_text_unfit_for_storage_is_replaced_not_a_crash(
     world: Scenario, logs: LogRecorder
 ) -> None:
-    """NUL (PostgreSQL refuses it) and a lone surrogate (not UTF-8) are dropped; the rest,
+    """NUL (PostgreSQL refuses it) and a lone surrogate (not UTF-8) become U+FFFD; the rest,
     mentions included, is stored as typed."""
     await world.declare("sev3 Cleaning test")
     incident = (await world.incidents())[-1]
@@ -354,7 +354,7 @@ async def test_update_form_text_unfit_for_storage_is_cleaned_not_a_crash(
     await world.settle()
     assert not logs.errors()
     [stored] = [i for i in await world.incidents() if i.id == incident.id]
-    assert stored.summary == "abc <!here>"
+    assert stored.summary == "a\ufffdb\ufffdc <!here>"
     await assert_consistent(world)
 
 
