@@ -18,6 +18,7 @@ from slack_bolt.response import BoltResponse
 from bot.errors import UserFacingError
 from bot.services import Services
 from handlers.answers import answer_later, ephemeral
+from handlers.slack_types import is_response_url
 from message_templates.errors import error_view
 from message_templates.mrkdwn import escape
 from storage.database import is_unavailable
@@ -65,7 +66,9 @@ def register(app: AsyncApp, services: Services) -> None:
         if kind in {"block_actions", "message_action", "shortcut"}:
             response.status, response.body = 200, ""
             response_url = body.get("response_url")
-            if isinstance(response_url, str):
+            # A response_url that is not one was refused (and logged) with the payload.
+            if is_response_url(response_url):
+                assert isinstance(response_url, str)
                 answer_later(services, response_url, ephemeral(text), what="explain an error")
             return
         _json(response, {"response_type": "ephemeral", "text": text})
