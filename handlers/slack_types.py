@@ -32,11 +32,19 @@ _ID_BODY = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 MAX_ID = 32
 
 
+def is_id(value: object, letters: str) -> bool:
+    """Whether ``value`` is a Slack id of a kind starting with one of ``letters``."""
+    return (
+        isinstance(value, str)
+        and 2 <= len(value) <= MAX_ID
+        and value[0] in letters
+        and _ID_BODY.issuperset(value[1:])
+    )
+
+
 def _id_of(kind: str, letters: str) -> AfterValidator:
     def check(value: str) -> str:
-        if not (
-            2 <= len(value) <= MAX_ID and value[0] in letters and _ID_BODY.issuperset(value[1:])
-        ):
+        if not is_id(value, letters):
             raise ValueError(f"not a {kind} id ({'/'.join(letters)}...)")
         return value
 
@@ -47,7 +55,8 @@ def _blank_is_none(value: Any) -> Any:
     return None if value == "" else value
 
 
-UserId = Annotated[str, _id_of("user", "UW")]
+USER_LETTERS = "UW"
+UserId = Annotated[str, _id_of("user", USER_LETTERS)]
 ChannelId = Annotated[str, _id_of("channel", "CGD")]
 TeamId = Annotated[str, _id_of("team", "T")]
 EnterpriseId = Annotated[str, _id_of("enterprise", "E")]
