@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.domain.text import storable_value
+from bot.domain.text import is_storable, storable
 
 # Slack ids are a kind letter and upper-case letters and digits; 32 is the columns' width.
 _ID_BODY = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -99,23 +99,30 @@ class SlackPayload(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
+    # The fields that can hold other payload models, found once per class.
+    _nested: ClassVar[tuple[str, ...]] = ()
     _replaced: bool = PrivateAttr(default=False)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._nested = tuple(
+            name for name, field in cls.model_fields.items() if _mentions_payload(field.annotation)
+        )
 
     @model_validator(mode="wrap")
     @classmethod
     def _storable_text(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        replaced = False
-        if isinstance(data, dict):
-            # Nested objects are other models, which clean their own fields.
-            cleaned: dict[Any, Any] = {}
-            for key, value in data.items():
-                if isinstance(value, str | list) and not _holds_objects(value):
-                    value, hit = storable_value(value)
-                    replaced = replaced or hit
-                cleaned[key] = value
-            data = cleaned
-        model = handler(data)
-        if replaced and isinstance(model, SlackPayload):
+        # Only this model's own text fields: nested objects are models that clean their own,
+        # and fields it ignores are never stored. One search over them all is the fast path:
+        # this runs for every part of every channel event.
+        if not isinstance(data, dict):
+            return handler(data)
+        names = [name for name in cls.model_fields if type(data.get(name)) is str]
+        if is_storable("".join([data[name] for name in names])):
+            return handler(data)
+        model = handler({**data, **{name: storable(data[name]) for name in names}})
+        if isinstance(model, SlackPayload):
             model._replaced = True
         return model
 
@@ -123,7 +130,7 @@ class SlackPayload(BaseModel):
         """Whether any text in this payload (nested parts included) had to be replaced."""
         if self._replaced:
             return True
-        for name in type(self).model_fields:
+        for name in self._nested:
             value = getattr(self, name)
             parts = value if isinstance(value, list | tuple) else (value,)
             if any(isinstance(p, SlackPayload) and p.had_unstorable_text() for p in parts):
@@ -131,8 +138,10 @@ class SlackPayload(BaseModel):
         return False
 
 
-def _holds_objects(value: Any) -> bool:
-    return isinstance(value, list) and any(isinstance(item, dict) for item in value)
+def _mentions_payload(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, SlackPayload):
+        return True
+    return any(_mentions_payload(arg) for arg in get_args(annotation))
 
 
 def reason(error: ValidationError) -> str:
