@@ -12,13 +12,27 @@ ids by kind included, its own typed payload checks (:mod:`handlers.payloads`,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PlainValidator,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+)
 
 from handlers.slack_types import reason
 
-_IdOrObject = StrictStr | dict[str, Any] | None
+
+def _id_or_object(value: Any) -> Any:
+    if value is None or isinstance(value, str | dict):
+        return value
+    raise ValueError(f"neither an id nor an object but {type(value).__name__}")
+
+
+_IdOrObject = Annotated[Any, PlainValidator(_id_or_object)]
 
 
 class _Routable(BaseModel):
