@@ -19,9 +19,8 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    PrivateAttr,
+    Field,
     ValidationError,
-    ValidatorFunctionWrapHandler,
     model_validator,
 )
 
@@ -94,6 +93,9 @@ ResponseUrl = Annotated[str, AfterValidator(_response_url)]
 OptionalResponseUrl = Annotated[ResponseUrl | None, BeforeValidator(_blank_is_none)]
 
 
+_REPLACED = "unstorable_replaced"
+
+
 class SlackPayload(BaseModel):
     """A typed view of (part of) a Slack payload: unknown fields ignored, text storable."""
 
@@ -101,7 +103,10 @@ class SlackPayload(BaseModel):
 
     # The fields that can hold other payload models, found once per class.
     _nested: ClassVar[tuple[str, ...]] = ()
-    _replaced: bool = PrivateAttr(default=False)
+    # Set by validation only (a payload that sends it has it removed): some of this model's
+    # own text had to be replaced. A field, not a private attribute: on the hot path of every
+    # channel event, pydantic's private-attribute set-up cost more than the check itself.
+    unstorable_replaced: bool = Field(default=False, exclude=True, repr=False)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -110,25 +115,23 @@ class SlackPayload(BaseModel):
             name for name, field in cls.model_fields.items() if _mentions_payload(field.annotation)
         )
 
-    @model_validator(mode="wrap")
+    @model_validator(mode="before")
     @classmethod
-    def _storable_text(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    def _storable_text(cls, data: Any) -> Any:
         # Only this model's own text fields: nested objects are models that clean their own,
-        # and fields it ignores are never stored. One search over them all is the fast path:
-        # this runs for every part of every channel event.
+        # and fields it ignores are never stored. One search over them all is the fast path.
         if not isinstance(data, dict):
-            return handler(data)
+            return data
+        if _REPLACED in data:
+            data = {key: value for key, value in data.items() if key != _REPLACED}
         names = [name for name in cls.model_fields if type(data.get(name)) is str]
         if is_storable("".join([data[name] for name in names])):
-            return handler(data)
-        model = handler({**data, **{name: storable(data[name]) for name in names}})
-        if isinstance(model, SlackPayload):
-            model._replaced = True
-        return model
+            return data
+        return {**data, **{name: storable(data[name]) for name in names}, _REPLACED: True}
 
     def had_unstorable_text(self) -> bool:
         """Whether any text in this payload (nested parts included) had to be replaced."""
-        if self._replaced:
+        if self.unstorable_replaced:
             return True
         for name in self._nested:
             value = getattr(self, name)

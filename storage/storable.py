@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-from bot.domain.text import is_storable, storable_value
+from bot.domain.text import is_storable, json_is_storable, storable_value
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +50,13 @@ def _storable_parameters(
 
 def storable_json(value: Any) -> str:
     """JSON for a JSON column, with text that cannot be stored replaced."""
+    dumped = json.dumps(value)
+    if json_is_storable(dumped):
+        return dumped
     cleaned, replaced = storable_value(value)
-    if replaced:
-        logger.warning("a JSON value held text that cannot be stored; it was stored with U+FFFD")
+    if not replaced:  # a typed backslash before "u0000", say
+        return dumped
+    logger.warning("a JSON value held text that cannot be stored; it was stored with U+FFFD")
     return json.dumps(cleaned)
 
 

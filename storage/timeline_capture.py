@@ -15,6 +15,7 @@ waits for the first's transaction, finds the row, and merges into it under its r
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utcnow
 from bot.domain.incident import TimelineEntry, TimelineKind
-from bot.domain.text import REPLACED_NOTE, storable_value
+from bot.domain.text import REPLACED_NOTE, is_storable, json_is_storable, storable_value
 from bot.domain.timeline import (
     Deletion,
     FileRef,
@@ -50,6 +51,9 @@ def _storable(values: dict[str, Any]) -> dict[str, Any]:
     """The last guard before the database: the handlers already replace what cannot be stored
     (bot.domain.text), but an entry that still holds such text is stored replaced and noted,
     never refused: a refused write would fail the whole batch, and Slack redelivers it."""
+    text = "".join([value for value in values.values() if type(value) is str])
+    if is_storable(text) and json_is_storable(json.dumps(values["details"])):
+        return values
     cleaned, replaced = storable_value(values)
     if not replaced:
         return values

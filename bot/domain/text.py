@@ -17,10 +17,24 @@ REPLACEMENT = "\ufffd"
 # The note, in a stored entry's details (and its export), that some of its text was replaced.
 REPLACED_NOTE = "replaced_characters"
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# The same, as ``json.dumps`` writes them (ASCII escapes): NUL, and a surrogate escape that is
+# not half of a pair (a pair is how it writes any emoji). A typed backslash before "u0000"
+# matches too; that only sends the value down the slow path, which finds nothing to replace.
+_UNSTORABLE_ESCAPE = re.compile(
+    r"\\u0000"
+    r"|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})"
+    r"|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}"
+)
 
 
 def is_storable(text: str) -> bool:
     return _UNSTORABLE.search(text) is None
+
+
+def json_is_storable(dumped: str) -> bool:
+    """Whether JSON written by ``json.dumps`` (ASCII escapes) holds no NUL nor lone surrogate:
+    one search, instead of walking the value it was dumped from."""
+    return _UNSTORABLE_ESCAPE.search(dumped) is None
 
 
 def storable(text: str) -> str:
