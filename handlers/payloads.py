@@ -1,7 +1,9 @@
 """Typed views of the Slack payloads Klaxon reads, so services never see a Slack dict.
 
-Unknown fields are ignored; a payload missing what Klaxon needs raises
-:class:`~bot.errors.InvalidInput`, which the error handler answers instead of a 500.
+Unknown fields are ignored; every text field is made storable and every id is checked by its
+kind (:mod:`handlers.slack_types`). A payload missing what Klaxon needs, or with an id of the
+wrong kind, raises :class:`~bot.errors.InvalidInput` naming the field, which the error handler
+answers instead of a 500, and logs one WARNING line.
 """
 
 from __future__ import annotations
@@ -126,7 +128,14 @@ def form_metadata(view: Any) -> str:
 
 def form_user(body: Any) -> str:
     """Who submitted the form; raises :class:`InvalidInput` when Slack did not say."""
-    return parse(ActionUser, _object(body).get("user")).id
+    try:
+        return ActionUser.model_validate(_object(body).get("user")).id
+    except ValidationError as exc:
+        why = reason(exc)
+        logger.warning("refused a form submission: its user %s", why)
+        raise InvalidInput(
+            f"Slack did not say who submitted the form ({why}); try again."
+        ) from None
 
 
 def _raw_value(values: dict[str, Any], block: str, action: str) -> Any:
