@@ -4,6 +4,8 @@ SQLite and PostgreSQL, and the rest of its batch with it."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -13,12 +15,15 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.domain.text import REPLACED_NOTE, is_storable, storable
+from bot.domain.declaration import Declaration
+from bot.domain.text import REPLACED_NOTE, is_storable, storable, storable_value
 from bot.domain.timeline import ChannelChange, ChannelChanged, FileRef
+from storage.alerts import store_alerts
 from storage.batch_writer import BatchWriter, batch_writer
 from storage.database import session_factory
-from storage.models import TimelineEntryRow
+from storage.models import AlertNotificationRow, IncidentRow, TimelineEntryRow
 from storage.unit_of_work import UnitOfWorkFactory
+from tests.storage.test_alert_storage import pending
 from tests.storage.test_captured_entries import ALICE, CHANNEL, record, said
 
 unencodable = st.text(
@@ -81,3 +86,25 @@ async def test_unencodable_text_in_a_batch_is_stored_replaced_and_noted(
     stored, details = by_kind["channel"]
     assert stored == f"set the topic: {storable(topic)}"
     assert details.get(REPLACED_NOTE, False) is not is_storable(topic)
+
+
+async def test_an_alert_notification_with_unencodable_text_is_stored_replaced(
+    engine: AsyncEngine, writer: BatchWriter
+) -> None:
+    """Alertmanager's body is stored as sent (JSON): the guard under it keeps a lone surrogate
+    or NUL from failing the transaction, which Alertmanager would retry for ever."""
+    poison = "lone \ud800 and NUL \x00"
+    alerts = dataclasses.replace(
+        pending(1, 1),
+        firing={"fp-poison": f"Alert {poison}"},
+        payload={"alerts": [{"labels": {"alertname": poison}}], poison: poison},
+        declaration=Declaration(title=storable(poison), severity="sev2"),
+    )
+    [stored] = await writer.run(functools.partial(store_alerts, batch=[alerts]))
+    assert stored.declared is not None
+    async with engine.connect() as connection:
+        for table in (AlertNotificationRow, IncidentRow, TimelineEntryRow):
+            for row in (await connection.execute(select(table.__table__))).all():
+                assert not storable_value(list(row))[1], row
+        payload = (await connection.execute(select(AlertNotificationRow.payload))).scalar_one()
+    assert payload["alerts"][0]["labels"]["alertname"] == storable(poison)
