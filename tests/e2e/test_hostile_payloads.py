@@ -182,7 +182,8 @@ def declare_form(
         "team": {"id": "T0001"},
         "user": {"id": user},
         "view": {
-            "id": "V0HOSTILE1",
+            # Slack opens each form as a new view; a view submitted again declares once.
+            "id": "V" + uuid.uuid4().hex[:10].upper(),
             "type": "modal",
             "callback_id": CallbackId.DECLARE_MODAL.value,
             "private_metadata": json.dumps({"channel_id": general(scenario)}),
