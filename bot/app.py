@@ -32,7 +32,7 @@ from bot.status_page.web import StatusPageSite
 from bot.status_page.worker import StatusWorker
 from bot.tasks import BackgroundTasks
 from bot.timeline.capture import TimelineCapture
-from handlers import events
+from handlers import envelope, events
 from message_templates.catalog import load_templates
 from storage.batch_writer import batch_writer
 from storage.database import create_engine, session_factory
@@ -167,6 +167,11 @@ class Klaxon:
     @staticmethod
     def is_channel_event(body: Mapping[str, Any]) -> bool:
         return events.is_channel_event(body)
+
+    @staticmethod
+    def routing_problem(body: Mapping[str, Any]) -> str | None:
+        """Why Bolt could not route this body, or None (handlers.envelope)."""
+        return envelope.routing_problem(body)
 
     async def record_channel_event(self, body: Mapping[str, Any]) -> None:
         """Store a channel event for the timeline (the server's path around Bolt)."""

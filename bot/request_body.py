@@ -37,3 +37,12 @@ def _object(text: str) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise ValueError(f"the body is JSON but not an object: {type(parsed).__name__}")
     return parsed
+
+
+def unreadable(error: ValueError) -> str:
+    """Why a body could not be parsed, in a few words (never the body itself)."""
+    if isinstance(error, UnicodeDecodeError):
+        return f"not UTF-8 (byte {error.start})"
+    if isinstance(error, json.JSONDecodeError):
+        return f"not JSON ({error.msg} at character {error.pos})"
+    return str(error)[:200]

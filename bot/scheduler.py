@@ -136,6 +136,16 @@ class TimerScheduler:
 
     async def tick(self) -> int:
         """Claim and start firing every due timer; how many were claimed."""
+        try:
+            return await self._tick()
+        except asyncio.CancelledError:
+            # Shutdown cancels a tick still waiting on the database. Claims not yet committed
+            # were never made, and the others lapse after CLAIM_LEASE: nothing is lost, and
+            # APScheduler would log the cancellation as a job failure, with a traceback.
+            logger.info("timer tick interrupted by shutdown")
+            return 0
+
+    async def _tick(self) -> int:
         if self._ticking.locked():
             return 0
         async with self._ticking:
@@ -204,6 +214,9 @@ class TimerScheduler:
             async with self._services.unit_of_work() as work:
                 kept = await work.timers.renew(self.owner, holding, utcnow(), CLAIM_LEASE)
                 await work.commit()
+        except asyncio.CancelledError:
+            logger.info("claim renewal interrupted by shutdown")  # the claims lapse instead
+            return
         except Exception:
             logger.exception("could not renew the claims on %d timers", len(holding))
             return

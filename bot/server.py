@@ -36,7 +36,7 @@ from bot.clock import utcnow
 from bot.config import KlaxonConfig
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.oncall.calendar import CalendarFeeds
-from bot.request_body import parse_slack_body
+from bot.request_body import parse_slack_body, unreadable
 from bot.request_guard import RequestGuard, Verdict, malformed
 from bot.settings import Settings
 from bot.status_page.worker import StatusWorker
@@ -116,10 +116,12 @@ def build_web_app(
     alerts: AlertIntake | None = None,
     alerts_token: str | None = None,
     calendar: tuple[CalendarFeeds, str] | None = None,
+    refuse: Callable[[Mapping[str, Any]], str | None] | None = None,
 ) -> web.Application:
     """``bolt`` is None in Socket Mode, where Slack's requests arrive over the websocket.
     ``direct_events`` are taken only from requests ``guard`` has checked. The alert
-    endpoints exist only with ``alerts_token`` (KLAXON_ALERTS_TOKEN): otherwise 404."""
+    endpoints exist only with ``alerts_token`` (KLAXON_ALERTS_TOKEN): otherwise 404.
+    ``refuse`` says why a parsed body is malformed (the typed payload layer's check), or None."""
 
     async def record_directly(body: Mapping[str, Any]) -> web.Response:
         assert direct_events is not None
@@ -174,10 +176,14 @@ def build_web_app(
                 # is parsed once, here, faster than Bolt parses it (bot.request_body), for
                 # the direct path or for Bolt. A signed body that is not UTF-8 fails to
                 # decode and is answered as malformed.
-                body = parse_slack_body(raw.decode("utf-8"), request.content_type)
+                try:
+                    body = parse_slack_body(raw.decode("utf-8"), request.content_type)
+                except ValueError as exc:  # not UTF-8, not JSON, or JSON but not an object
+                    logger.warning("refused a malformed request body: %s", unreadable(exc))
+                    return web.Response(status=200), kind, "malformed"
             if isinstance(body, Mapping):
                 kind = request_kind(body)
-                problem = malformed(body)
+                problem = malformed(body) or (refuse(body) if refuse is not None else None)
                 if problem is not None:
                     logger.warning("ignored a malformed %s request: %s", kind, problem)
                     return web.Response(status=200), kind, "malformed"
@@ -307,6 +313,7 @@ async def serve(klaxon: Klaxon, stop: asyncio.Event | None = None) -> None:
                 else None
             ),
             calendar=klaxon.calendar_feeds(),
+            refuse=klaxon.routing_problem,
         )
         if klaxon.status_site is not None:
             if settings.status_port is None:

@@ -672,6 +672,9 @@ class SlackGateway:
         except (aiohttp.ClientError, TimeoutError) as exc:
             self._count("response_url", type(exc).__name__)
             raise SlackUnavailable("response_url", type(exc).__name__, retryable=True) from exc
+        except ValueError as exc:  # not an address aiohttp can even parse
+            self._count("response_url", "invalid_url")
+            raise SlackUnavailable("response_url", "invalid_url") from exc
         self._count("response_url", "ok")
 
     async def close(self) -> None:

@@ -19,6 +19,7 @@ from bot.errors import InvalidInput
 from bot.ids import CARD_BUTTONS, ActionId
 from bot.incidents import flows
 from bot.services import Services
+from handlers.answers import answer_later, ephemeral
 from handlers.errors import explain
 from handlers.forms import open_form
 from handlers.payloads import Action, BlockActions, IncidentForm, parse
@@ -38,15 +39,7 @@ async def _incident(services: Services, press: BlockActions, action: Action) -> 
 
 
 def _answer(services: Services, press: BlockActions, text: str) -> None:
-    if not press.response_url:
-        return
-    services.tasks.spawn(
-        services.slack.respond(
-            press.response_url,
-            {"response_type": "ephemeral", "replace_original": False, "text": text},
-        ),
-        name="answer a card press",
-    )
+    answer_later(services, press.response_url, ephemeral(text), what="answer a card press")
 
 
 def _open_form(services: Services, press: BlockActions, view: dict[str, Any]) -> None:

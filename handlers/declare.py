@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -30,6 +31,7 @@ from handlers.forms import open_form
 from handlers.payloads import (
     DeclareOrigin,
     SlashCommand,
+    form_had_unstorable_text,
     form_metadata,
     form_user,
     form_values,
@@ -100,6 +102,8 @@ async def declare_command(
             name="open declare form",
         )
         return
+    if command.had_unstorable_text():
+        request = dataclasses.replace(request, replaced_text=True)
     requester = Requester(
         user_id=command.user_id,
         channel_id=command.channel_id,
@@ -145,6 +149,8 @@ def register(app: AsyncApp, services: Services) -> None:
             service=_value(values, BlockId.DECLARE_SERVICE, ActionId.DECLARE_SERVICE),
             config=services.config,
         )
+        if form_had_unstorable_text(values):
+            declaration = dataclasses.replace(declaration, replaced_text=True)
         try:
             origin = DeclareOrigin.model_validate_json(form_metadata(view) or "{}")
         except ValidationError:

@@ -17,6 +17,8 @@ from slack_bolt.response import BoltResponse
 
 from bot.errors import UserFacingError
 from bot.services import Services
+from handlers.answers import answer_later, ephemeral
+from handlers.slack_types import is_response_url
 from message_templates.errors import error_view
 from message_templates.mrkdwn import escape
 from storage.database import is_unavailable
@@ -64,14 +66,10 @@ def register(app: AsyncApp, services: Services) -> None:
         if kind in {"block_actions", "message_action", "shortcut"}:
             response.status, response.body = 200, ""
             response_url = body.get("response_url")
-            if isinstance(response_url, str) and response_url:
-                services.tasks.spawn(
-                    services.slack.respond(
-                        response_url,
-                        {"response_type": "ephemeral", "replace_original": False, "text": text},
-                    ),
-                    name="explain an error",
-                )
+            # A response_url that is not one was refused (and logged) with the payload.
+            if is_response_url(response_url):
+                assert isinstance(response_url, str)
+                answer_later(services, response_url, ephemeral(text), what="explain an error")
             return
         _json(response, {"response_type": "ephemeral", "text": text})
 

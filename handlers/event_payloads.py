@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, BeforeValidator, StringConstraints, ValidationError
 
 from bot.domain.timeline import (
     ChannelChange,
@@ -31,6 +31,16 @@ from bot.domain.timeline import (
     ReactionChanged,
     SeenMessage,
 )
+from handlers.slack_types import (
+    MAX_ID,
+    ChannelId,
+    OptionalAppId,
+    OptionalBotId,
+    OptionalUserId,
+    SlackPayload,
+    UserId,
+    reason,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +53,10 @@ def _blank_is_none(value: Any) -> Any:
 
 Ts = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 OptionalTs = Annotated[Ts | None, BeforeValidator(_blank_is_none)]
-# Slack ids are short; anything longer is not one (and would not fit the columns).
-SlackId = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+# An id whose kind the field does not say (a shortcut's message author: a user or a bot).
+SlackId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID)]
 OptionalId = Annotated[SlackId | None, BeforeValidator(_blank_is_none)]
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+_Payload = SlackPayload
 
 
 class _File(_Payload):
@@ -63,7 +70,7 @@ class _File(_Payload):
 
 
 class _Edited(_Payload):
-    user: OptionalId = None
+    user: OptionalUserId = None
     ts: OptionalTs = None
 
 
@@ -75,9 +82,9 @@ class _Message(_Payload):
     """The message fields of a ``message`` event, or of ``message_changed``'s ``message``."""
 
     ts: Ts
-    user: OptionalId = None
-    bot_id: OptionalId = None
-    app_id: OptionalId = None
+    user: OptionalUserId = None
+    bot_id: OptionalBotId = None
+    app_id: OptionalAppId = None
     subtype: str | None = None
     username: str | None = None
     bot_profile: _BotProfile | None = None
@@ -100,47 +107,48 @@ class _Message(_Payload):
             bot_name=bot_name,
             edited_at=self.edited.ts if self.edited else None,
             edited_by=self.edited.user if self.edited else None,
+            replaced=self.had_unstorable_text(),
         )
 
 
 class _MessagePosted(_Message):
-    channel: SlackId
+    channel: ChannelId
 
 
 class _MessageChanged(_Payload):
-    channel: SlackId
+    channel: ChannelId
     message: _Message
     previous_message: _Message | None = None
 
 
 class _MessageDeleted(_Payload):
-    channel: SlackId
+    channel: ChannelId
     deleted_ts: Ts
     ts: OptionalTs = None
     event_ts: OptionalTs = None
-    user: OptionalId = None
+    user: OptionalUserId = None
     previous_message: _Message | None = None
 
 
 class _Topic(_Payload):
-    channel: SlackId
+    channel: ChannelId
     ts: Ts
-    user: OptionalId = None
+    user: OptionalUserId = None
     topic: str | None = None
     purpose: str | None = None
 
 
 class _ReactionItem(_Payload):
     type: Literal["message"]
-    channel: SlackId
+    channel: ChannelId
     ts: Ts
 
 
 class _Reaction(_Payload):
-    user: SlackId
+    user: UserId
     reaction: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     item: _ReactionItem
-    item_user: OptionalId = None
+    item_user: OptionalUserId = None
     event_ts: Ts
 
 
@@ -150,21 +158,21 @@ class _PinItem(_Payload):
 
 
 class _Pin(_Payload):
-    user: SlackId
-    channel_id: SlackId
+    user: UserId
+    channel_id: ChannelId
     item: _PinItem
     event_ts: Ts
 
 
 class _Membership(_Payload):
-    user: SlackId
-    channel: SlackId
-    inviter: OptionalId = None
+    user: UserId
+    channel: ChannelId
+    inviter: OptionalUserId = None
     event_ts: Ts
 
 
 class _RenamedChannel(_Payload):
-    id: SlackId
+    id: ChannelId
     name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
 
 
@@ -201,7 +209,9 @@ def _message_fact(event: dict[str, Any]) -> ChannelFact | None:
         topic = _read(_Topic, event)
         what = ChannelChange.TOPIC if subtype.endswith("topic") else ChannelChange.PURPOSE
         value = topic.topic if what is ChannelChange.TOPIC else topic.purpose
-        return ChannelChanged(topic.channel, what, value or "", topic.ts, topic.user)
+        return ChannelChanged(
+            topic.channel, what, value or "", topic.ts, topic.user, topic.had_unstorable_text()
+        )
     return None
 
 
@@ -264,7 +274,11 @@ def _fact(event: dict[str, Any]) -> ChannelFact | None:
     if kind in {"channel_rename", "group_rename"}:
         rename = _read(_Rename, event)
         return ChannelChanged(
-            rename.channel.id, ChannelChange.NAME, rename.channel.name, rename.event_ts
+            rename.channel.id,
+            ChannelChange.NAME,
+            rename.channel.name,
+            rename.event_ts,
+            replaced=rename.had_unstorable_text(),
         )
     return None
 
@@ -276,10 +290,9 @@ def channel_fact(event: Any) -> ChannelFact | None:
         return None
     try:
         return _fact(event)
-    except (ValidationError, ValueError, TypeError) as exc:
-        logger.info(
-            "ignored a malformed %s event: %s",
-            str(event.get("type"))[:40],
-            str(exc).splitlines()[0][:200],
-        )
+    except ValidationError as exc:
+        logger.info("ignored a malformed %s event: %s", str(event.get("type"))[:40], reason(exc))
+        return None
+    except (ValueError, TypeError) as exc:
+        logger.info("ignored a malformed %s event: %s", str(event.get("type"))[:40], exc)
         return None

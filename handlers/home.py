@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -11,14 +12,21 @@ from bot.reports import home
 from bot.services import Services
 from handlers.forms import open_form
 from handlers.payloads import DeclareOrigin
+from handlers.slack_types import USER_LETTERS, is_id
 from message_templates.declare_modal import declare_modal
+
+logger = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, services: Services) -> None:
     async def on_home_opened(event: dict[str, Any]) -> None:
         user = event.get("user")
-        if event.get("tab", "home") != "home" or not isinstance(user, str) or not user:
+        if event.get("tab", "home") != "home":
             return
+        if not is_id(user, USER_LETTERS):
+            logger.warning("ignored an app_home_opened event whose user is not a user id")
+            return
+        assert isinstance(user, str)
         services.tasks.spawn(home.publish(services, user), name=f"home {user}")
 
     async def on_declare_pressed(ack: AsyncAck, body: dict[str, Any]) -> None:

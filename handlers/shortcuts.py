@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,8 +14,20 @@ from bot.errors import InvalidInput, UserFacingError
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services import Services
 from bot.timeline import adding
-from handlers.payloads import MessageShortcut, PickedMessageMetadata, parse
+from handlers.answers import answer_later
+from handlers.payloads import (
+    MessageShortcut,
+    PickedMessageMetadata,
+    form_metadata,
+    form_user,
+    form_values,
+    parse,
+    view_value,
+)
+from handlers.slack_types import reason
 from message_templates.add_to_timeline import add_to_timeline_modal, added_view, no_open_incident
+
+logger = logging.getLogger(__name__)
 
 MAX_METADATA = 3000
 
@@ -45,6 +58,7 @@ def picked_metadata(shortcut: MessageShortcut) -> str:
         is_bot=message.bot_id is not None,
         thread_ts=message.thread_ts,
         permalink=_permalink(shortcut),
+        replaced=message.had_unstorable_text(),
     )
     encoded = picked.model_dump_json()
     if len(encoded) <= MAX_METADATA:
@@ -64,12 +78,11 @@ def picked_metadata(shortcut: MessageShortcut) -> str:
 
 
 def _chosen_incident(view: dict[str, Any]) -> int | None:
-    values = (view.get("state") or {}).get("values") or {}
-    element = (values.get(BlockId.TIMELINE_INCIDENT.value) or {}).get(
-        ActionId.TIMELINE_INCIDENT.value
-    ) or {}
-    value = (element.get("selected_option") or {}).get("value")
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    """The incident picked in the form; None when none was, or the answer is not one."""
+    value = view_value(
+        form_values(view), BlockId.TIMELINE_INCIDENT.value, ActionId.TIMELINE_INCIDENT.value
+    )
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -78,11 +91,12 @@ def register(app: AsyncApp, services: Services) -> None:
         shortcut = parse(MessageShortcut, body)
         options = await adding.choices(services.unit_of_work, shortcut.channel.id)
         if not options.incidents:
-            if shortcut.response_url:
-                services.tasks.spawn(
-                    services.slack.respond(shortcut.response_url, no_open_incident().ephemeral()),
-                    name="answer add-to-timeline shortcut",
-                )
+            answer_later(
+                services,
+                shortcut.response_url,
+                no_open_incident().ephemeral(),
+                what="answer the add-to-timeline shortcut",
+            )
             return
         view = add_to_timeline_modal(
             options.incidents,
@@ -104,12 +118,11 @@ def register(app: AsyncApp, services: Services) -> None:
             )
             return
         try:
-            picked = PickedMessageMetadata.model_validate_json(view.get("private_metadata") or "")
-        except ValidationError:
+            picked = PickedMessageMetadata.model_validate_json(form_metadata(view))
+        except ValidationError as exc:
+            logger.warning("add-to-timeline form with unreadable metadata: %s", reason(exc))
             raise InvalidInput("Slack lost track of the message; use the shortcut again.") from None
-        user_id = str((body.get("user") or {}).get("id") or "")
-        if not user_id:
-            raise InvalidInput("Slack did not say who submitted the form; try again.")
+        user_id = form_user(body)
         message = adding.PickedMessage(
             channel_id=picked.channel_id,
             ts=picked.ts,
@@ -118,6 +131,7 @@ def register(app: AsyncApp, services: Services) -> None:
             is_bot=picked.is_bot,
             thread_ts=picked.thread_ts,
             permalink=picked.permalink,
+            replaced=picked.replaced,
         )
         try:
             incident, added = await adding.add_message(

@@ -20,6 +20,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from storage.storable import guard, storable_json
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # Execution option a writing unit of work sets on its connection (see _begin).
 WRITE_OPTION = "klaxon_write"
@@ -70,6 +72,7 @@ def _begin(connection: Any) -> None:
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     """An async engine for ``url``; a SQLite file's folder is created on first start."""
     parsed = make_url(url)
+    options.setdefault("json_serializer", storable_json)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
@@ -77,9 +80,12 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         event.listen(engine.sync_engine, "begin", _begin)
+        guard(engine.sync_engine)
         return engine
     options.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **options)
+    engine = create_async_engine(url, **options)
+    guard(engine.sync_engine)
+    return engine
 
 
 def create_sqlite_writer_engine(url: URL) -> Engine:
@@ -88,8 +94,12 @@ def create_sqlite_writer_engine(url: URL) -> Engine:
     # One thread, one connection, kept open; every transaction ends in commit or rollback,
     # so the pool has nothing to reset when the connection comes back.
     engine = create_sync_engine(
-        url.set(drivername="sqlite+pysqlite"), poolclass=StaticPool, pool_reset_on_return=None
+        url.set(drivername="sqlite+pysqlite"),
+        poolclass=StaticPool,
+        pool_reset_on_return=None,
+        json_serializer=storable_json,
     )
+    guard(engine)
     event.listen(engine, "connect", _tune_sqlite)
     event.listen(engine, "begin", _begin_writing)
     return engine

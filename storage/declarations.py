@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from bot.domain.declaration import Declaration
 from bot.domain.incident import Incident, TimelineKind, format_public_id
 from bot.domain.schedule import TimerKind
+from bot.domain.text import REPLACED_NOTE
 from storage.models import IncidentRow, TimelineEntryRow
 from storage.repositories import (
     hold_timer,
@@ -109,6 +110,7 @@ def _store(connection: Connection, pending: PendingDeclaration) -> Declared:
         actor=pending.declared_by,
         text=pending.entry_text,
         is_key=True,
+        details={REPLACED_NOTE: True} if declaration.replaced_text else None,
         dedup_key="declared",
     )
     connection.execute(ignoring_duplicates(dialect, TimelineEntryRow), entry)

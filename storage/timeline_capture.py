@@ -15,6 +15,8 @@ waits for the first's transaction, finds the row, and merges into it under its r
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -25,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utcnow
 from bot.domain.incident import TimelineEntry, TimelineKind
+from bot.domain.text import REPLACED_NOTE, is_storable, json_is_storable, storable_value
 from bot.domain.timeline import (
     Deletion,
     FileRef,
@@ -38,8 +41,28 @@ from bot.domain.timeline import (
 from bot.domain.timeline_writes import NewEntry, message_key
 from storage.models import IncidentRow, TimelineEntryRow
 
+logger = logging.getLogger(__name__)
+
 _TABLE = cast(Table, TimelineEntryRow.__table__)
 _COLUMNS = _TABLE.c
+
+
+def _storable(values: dict[str, Any]) -> dict[str, Any]:
+    """The last guard before the database: the handlers already replace what cannot be stored
+    (bot.domain.text), but an entry that still holds such text is stored replaced and noted,
+    never refused: a refused write would fail the whole batch, and Slack redelivers it."""
+    text = "".join([value for value in values.values() if type(value) is str])
+    if is_storable(text) and json_is_storable(json.dumps(values["details"])):
+        return values
+    cleaned, replaced = storable_value(values)
+    if not replaced:
+        return values
+    logger.warning(
+        "timeline entry %s held text that cannot be stored; replaced with U+FFFD",
+        cleaned.get("dedup_key"),
+    )
+    cleaned["details"] = {**(cleaned.get("details") or {}), REPLACED_NOTE: True}
+    return cast(dict[str, Any], cleaned)
 
 
 def _versions_out(versions: Iterable[Version]) -> list[list[str | None]]:
@@ -61,23 +84,27 @@ def state_to_values(incident_id: int, state: MessageState, now: datetime) -> dic
         "deleted": [state.deleted.at, state.deleted.by] if state.deleted else None,
         "bot_name": state.bot_name,
     }
-    return {
-        "incident_id": incident_id,
-        "kind": TimelineKind.MESSAGE.value,
-        "occurred_at": ts_to_datetime(state.ts),
-        "actor": state.author,
-        "text": state.text,
-        "slack_ts": state.ts,
-        "thread_ts": state.thread_ts,
-        "is_key": state.is_key,
-        "is_bot": state.is_bot,
-        "edited_at": ts_to_datetime(state.edited_at) if state.edited_at else None,
-        "deleted_at": ts_to_datetime(state.deleted.at) if state.deleted else None,
-        "deleted_by": state.deleted.by if state.deleted else None,
-        "details": details,
-        "dedup_key": message_key(state.ts),
-        "recorded_at": now,
-    }
+    if state.replaced:
+        details[REPLACED_NOTE] = True
+    return _storable(
+        {
+            "incident_id": incident_id,
+            "kind": TimelineKind.MESSAGE.value,
+            "occurred_at": ts_to_datetime(state.ts),
+            "actor": state.author,
+            "text": state.text,
+            "slack_ts": state.ts,
+            "thread_ts": state.thread_ts,
+            "is_key": state.is_key,
+            "is_bot": state.is_bot,
+            "edited_at": ts_to_datetime(state.edited_at) if state.edited_at else None,
+            "deleted_at": ts_to_datetime(state.deleted.at) if state.deleted else None,
+            "deleted_by": state.deleted.by if state.deleted else None,
+            "details": details,
+            "dedup_key": message_key(state.ts),
+            "recorded_at": now,
+        }
+    )
 
 
 def _state_from_row(row: Row[Any]) -> MessageState:
@@ -101,27 +128,30 @@ def _state_from_row(row: Row[Any]) -> MessageState:
         },
         pin=Mark(pin[0], pin[1], pin[2]) if pin else None,
         deleted=Deletion(deleted[0], deleted[1]) if deleted else None,
+        replaced=bool(details.get(REPLACED_NOTE)),
     )
 
 
 def _entry_values(incident_id: int, entry: NewEntry, now: datetime) -> dict[str, Any]:
-    return {
-        "incident_id": incident_id,
-        "kind": entry.kind.value,
-        "occurred_at": entry.occurred_at,
-        "actor": entry.actor,
-        "text": entry.text,
-        "slack_ts": entry.slack_ts,
-        "thread_ts": entry.thread_ts,
-        "is_key": False,
-        "is_bot": entry.is_bot,
-        "edited_at": None,
-        "deleted_at": None,
-        "deleted_by": None,
-        "details": entry.details,
-        "dedup_key": entry.dedup_key,
-        "recorded_at": now,
-    }
+    return _storable(
+        {
+            "incident_id": incident_id,
+            "kind": entry.kind.value,
+            "occurred_at": entry.occurred_at,
+            "actor": entry.actor,
+            "text": entry.text,
+            "slack_ts": entry.slack_ts,
+            "thread_ts": entry.thread_ts,
+            "is_key": False,
+            "is_bot": entry.is_bot,
+            "edited_at": None,
+            "deleted_at": None,
+            "deleted_by": None,
+            "details": entry.details,
+            "dedup_key": entry.dedup_key,
+            "recorded_at": now,
+        }
+    )
 
 
 # Built once: constructing a statement costs more than running it for a small batch.
@@ -332,4 +362,5 @@ def to_entry(row: Row[Any]) -> TimelineEntry:
         pinned=pinned,
         channel_id=details.get("channel_id"),
         permalink=details.get("permalink"),
+        replaced=bool(details.get(REPLACED_NOTE)),
     )

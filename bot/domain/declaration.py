@@ -30,6 +30,8 @@ class Declaration:
     description: str = ""
     service: str = ""
     title_was_shortened: bool = False
+    # Some of the text held characters that could not be stored, replaced with U+FFFD.
+    replaced_text: bool = False
 
 
 @dataclass(frozen=True, slots=True)

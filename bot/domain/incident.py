@@ -224,3 +224,5 @@ class TimelineEntry:
     pinned: bool = False
     channel_id: str | None = None
     permalink: str | None = None
+    # Some of its text could not be stored as sent and was replaced with U+FFFD.
+    replaced: bool = False

@@ -105,6 +105,8 @@ class SeenMessage:
     bot_name: str | None = None
     edited_at: str | None = None
     edited_by: str | None = None
+    # Characters that could not be stored were replaced (bot.domain.text).
+    replaced: bool = False
 
     @property
     def is_bot(self) -> bool:
@@ -176,6 +178,7 @@ class ChannelChanged:
     value: str
     at: str
     by: str | None = None
+    replaced: bool = False
 
 
 ChannelFact = (
@@ -225,6 +228,8 @@ class MessageState:
     reactions: Mapping[tuple[str, str], Mark] = field(default_factory=dict)
     pin: Mark | None = None
     deleted: Deletion | None = None
+    # Some of its text could not be stored as sent and was replaced (bot.domain.text).
+    replaced: bool = False
 
     @property
     def text(self) -> str:
@@ -315,6 +320,9 @@ def merge(first: MessageState, second: MessageState) -> MessageState:
         reactions=reactions,
         pin=_merge_marks(first.pin, second.pin),
         deleted=deleted,
+        # An "or" keeps the merge commutative and idempotent; a deletion drops the text the
+        # note was about.
+        replaced=(first.replaced or second.replaced) and deleted is None,
     )
 
 
@@ -327,6 +335,7 @@ def _from_seen(seen: SeenMessage) -> MessageState:
         bot_name=seen.bot_name,
         files=seen.files,
         versions=(Version(seen.version_at, seen.text, seen.edited_by or seen.origin.user),),
+        replaced=seen.replaced,
     )
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.incident import TimelineKind
+from bot.domain.text import REPLACED_NOTE
 from bot.domain.timeline import (
     ChannelChange,
     ChannelChanged,
@@ -78,7 +79,8 @@ def _pin_entry(fact: PinChanged) -> NewEntry:
         f"{verb} a message: {snippet}" if snippet else f"{verb} a message",
         f"pin:{fact.ts}:{fact.at}:{_sign(fact.added)}",
         slack_ts=fact.ts,
-        details={"pinned": fact.added},
+        details={"pinned": fact.added}
+        | ({REPLACED_NOTE: True} if fact.item and fact.item.replaced else {}),
     )
 
 
@@ -108,7 +110,7 @@ def _channel_entry(fact: ChannelChanged) -> NewEntry:
         _CHANNEL_TEXT[fact.what].format(fact.value),
         # Renames carry no ts of their own in every payload; the new name tells them apart.
         f"channel:{fact.what.value}:{fact.at}:{_short_hash(fact.value)}",
-        details={fact.what.value: fact.value},
+        details={fact.what.value: fact.value} | ({REPLACED_NOTE: True} if fact.replaced else {}),
     )
 
 

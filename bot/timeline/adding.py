@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.incident import Incident, TimelineKind
+from bot.domain.text import REPLACED_NOTE
 from bot.domain.timeline import ts_to_datetime
 from bot.domain.timeline_writes import NewEntry
 from bot.errors import InvalidInput, NotFound
@@ -30,6 +31,8 @@ class PickedMessage:
     is_bot: bool = False
     thread_ts: str | None = None
     permalink: str | None = None
+    # Its text held characters that could not be stored, replaced with U+FFFD.
+    replaced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,12 @@ async def add_message(
                 f"{incident.public_id} was {incident.status.value} meanwhile; "
                 "choose an open incident."
             )
-        details: dict[str, str] = {"channel_id": message.channel_id, "added_at": now.isoformat()}
+        details: dict[str, str | bool] = {
+            "channel_id": message.channel_id,
+            "added_at": now.isoformat(),
+        }
+        if message.replaced:
+            details[REPLACED_NOTE] = True
         if message.author:
             details["author"] = message.author
         if message.permalink:

@@ -21,6 +21,8 @@ JSON (``"format": "klaxon.timeline/1"``; fields are only ever added, never renam
         "files":       [{"name", "url"}]
         "reactions":   {"emoji name": ["user id", ...]}
         "pinned":      true while pinned
+        "replaced_characters":  true when some of its text (NUL, lone UTF-16 surrogates)
+                     could not be stored as sent and was replaced with U+FFFD
       }]
     }
 
@@ -41,6 +43,7 @@ from bot.domain.timeline import ts_to_datetime
 from message_templates.lifecycle import plain
 
 FORMAT = "klaxon.timeline/1"
+REPLACED_SAY = "some characters could not be stored and were replaced with \ufffd"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -70,6 +73,7 @@ def _entry(entry: TimelineEntry) -> dict[str, Any]:
         "files": [{"name": file.name, "url": file.url} for file in entry.files],
         "reactions": {name: list(users) for name, users in entry.reactions},
         "pinned": entry.pinned,
+        "replaced_characters": entry.replaced,
     }
 
 
@@ -120,6 +124,8 @@ def describe_entry(entry: TimelineEntry) -> str:
     if entry.edited_at:
         parts.append(f"(edited at {entry.edited_at:%H:%M:%S}; {len(entry.edits)} earlier)")
     parts.extend(f"[file: {file.name}] {file.url}" for file in entry.files)
+    if entry.replaced:
+        parts.append(f"({REPLACED_SAY})")
     if entry.is_key:
         parts.insert(0, "KEY")
     return " ".join(part for part in parts if part)

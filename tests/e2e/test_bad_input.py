@@ -120,6 +120,7 @@ async def test_any_incident_command_text_gets_an_answer(
     assert_command_answer(answer)
     await world.settle()
     assert not logs.errors()
+    assert "Klaxon could not read" not in logs.text(), logs.text()[-2000:]
     await assert_consistent(world)
 
 
@@ -141,6 +142,7 @@ async def test_every_subcommand_with_random_arguments_gets_an_answer(
     assert_command_answer(answer)
     await world.settle()
     assert not logs.errors()
+    assert "Klaxon could not read" not in logs.text(), logs.text()[-2000:]
     await assert_consistent(world)
 
 
@@ -163,6 +165,7 @@ async def test_slash_command_with_missing_or_odd_fields_is_never_a_crash(
     assert_not_a_crash(answer)
     await world.settle()
     assert not logs.errors()
+    assert "Klaxon could not read" not in logs.text(), logs.text()[-2000:]
     await assert_consistent(world)
 
 
@@ -219,6 +222,7 @@ async def test_card_controls_with_garbage_payloads_are_answered_or_ignored(
     assert_not_a_crash(answer)
     await world.settle()
     assert not logs.errors()
+    assert "Klaxon could not read" not in logs.text(), logs.text()[-2000:]
     for note in world.ws.response_url_posts:
         assert UNHANDLED not in json.dumps(note.payload)
     await assert_consistent(world)
@@ -317,13 +321,14 @@ async def test_form_submissions_with_garbage_are_answered_in_the_form(
     assert_not_a_crash(answer)
     await world.settle()
     assert not logs.errors()
+    assert "Klaxon could not read" not in logs.text(), logs.text()[-2000:]
     await assert_consistent(world)
 
 
-async def test_update_form_text_unfit_for_storage_is_cleaned_not_a_crash(
+async def test_update_form_text_unfit_for_storage_is_replaced_not_a_crash(
     world: Scenario, logs: LogRecorder
 ) -> None:
-    """NUL (PostgreSQL refuses it) and a lone surrogate (not UTF-8) are dropped; the rest,
+    """NUL (PostgreSQL refuses it) and a lone surrogate (not UTF-8) become U+FFFD; the rest,
     mentions included, is stored as typed."""
     await world.declare("sev3 Cleaning test")
     incident = (await world.incidents())[-1]
@@ -353,8 +358,9 @@ async def test_update_form_text_unfit_for_storage_is_cleaned_not_a_crash(
     assert_not_a_crash(answer)
     await world.settle()
     assert not logs.errors()
+    assert "Klaxon could not read" not in logs.text(), logs.text()[-2000:]
     [stored] = [i for i in await world.incidents() if i.id == incident.id]
-    assert stored.summary == "abc <!here>"
+    assert stored.summary == "a\ufffdb\ufffdc <!here>"
     await assert_consistent(world)
 
 
@@ -409,10 +415,13 @@ def event_envelopes(draw: st.DrawFn, scenario: Scenario) -> Any:
 @FUZZ
 @given(data=st.data())
 async def test_event_payloads_with_garbage_never_get_a_500(
-    world: Scenario, data: st.DataObject
+    world: Scenario, logs: LogRecorder, data: st.DataObject
 ) -> None:
+    logs.clear()
     answer = await post_event(world, data.draw(event_envelopes(world)))
     assert_not_a_crash(answer)
+    assert not logs.errors()
+    assert "Klaxon could not read" not in logs.text(), logs.text()[-2000:]
 
 
 @pytest.mark.parametrize(
