@@ -26,6 +26,7 @@ import aiohttp
 from bot.app import Klaxon
 from bot.config import load_config
 from bot.errors import ConfigError
+from bot.sandbox.alerting import SandboxAlerts
 from bot.sandbox.page import PageServer
 from bot.sandbox.people import Person, cast, drill_settings, seed
 from bot.server import EVENTS_PATH, serve
@@ -86,10 +87,11 @@ def _free_port() -> int:
 
 
 def sandbox_settings(
-    token: str, signing_secret: str, api_url: str, db: Path, config: Path
+    token: str, signing_secret: str, api_url: str, db: Path, config: Path, alerts_token: str
 ) -> Settings:
     """Every Slack setting is given here, so real ``SLACK_*`` variables (or a ``.env``) in
-    the environment are never used: the sandbox cannot reach a real workspace."""
+    the environment are never used: the sandbox cannot reach a real workspace. The alerts
+    token too: a real ``KLAXON_ALERTS_TOKEN`` never opens the sandbox to a real sender."""
     return load_settings(
         _env_file=None,
         slack_bot_token=token,
@@ -100,6 +102,7 @@ def sandbox_settings(
         port=_free_port(),
         klaxon_host=LOOPBACK,
         klaxon_config=config,
+        klaxon_alerts_token=alerts_token,
         klaxon_log_level="WARNING",
         klaxon_log_format="text",
     )
@@ -170,8 +173,9 @@ async def running(options: Options, stop: asyncio.Event) -> AsyncIterator[Runnin
                 await stack.enter_async_context(kept_in(ws, state, changes))
             server = await stack.enter_async_context(emulator.run(LOOPBACK, 0))
             try:
+                alerts_token = secrets.token_hex(32)
                 settings = sandbox_settings(
-                    ws.bot_token, emulator.signing_secret, server.api_url, db, config
+                    ws.bot_token, emulator.signing_secret, server.api_url, db, config, alerts_token
                 )
                 configured = load_config(config)
             except ConfigError as exc:
@@ -185,6 +189,7 @@ async def running(options: Options, stop: asyncio.Event) -> AsyncIterator[Runnin
             await _start_page(page, options)
             klaxon = Klaxon(settings, configured)
             page.status_page = klaxon.status_site
+            page.alerts = SandboxAlerts(bot_url, alerts_token)
             serving = asyncio.create_task(serve(klaxon, stop), name="klaxon")
             try:
                 await _wait_healthy(bot_url, serving)

@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.sandbox import actions
+from bot.sandbox.alerting import AlertNotSent, SandboxAlerts
 from bot.sandbox.people import Person
 from bot.sandbox.snapshot import snapshot
 from bot.status_page.web import StatusPageSite
@@ -60,6 +61,8 @@ class PageServer:
         self._waiters: set[asyncio.Event] = set()
         # Klaxon's public status page, once Klaxon is built (it starts after this page).
         self.status_page: StatusPageSite | None = None
+        # The "Send a test alert" sender, once Klaxon's address and alerts token are known.
+        self.alerts: SandboxAlerts | None = None
         emulator.on_change(self.changed)
         app = web.Application(middlewares=[self._guard])
         app.router.add_get("/", self._index)
@@ -76,6 +79,7 @@ class PageServer:
             app.router.add_get(path, self._status(kind))
         for name, perform in actions.ACTIONS.items():
             app.router.add_post(f"/api/{name}", self._action(perform))
+        app.router.add_post("/api/alert", self._send_alert)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
 
     @property
@@ -217,6 +221,26 @@ class PageServer:
             return web.json_response({"ok": True, **answer})
 
         return handle
+
+    async def _send_alert(self, request: web.Request) -> web.Response:
+        """Alertmanager's notification to Klaxon's real endpoint; the page shows the answer."""
+        if not isinstance(await request.json(), dict):
+            raise web.HTTPBadRequest(text="a JSON object, please")
+        if self.alerts is None:
+            raise web.HTTPNotFound()
+        try:
+            sent = await self.alerts.send()
+        except AlertNotSent as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=502)
+        self.changed()
+        return web.json_response(
+            {
+                "ok": 200 <= sent.status < 300,
+                "status": sent.status,
+                "answer": sent.answer,
+                "alerts": sent.alerts,
+            }
+        )
 
 
 async def _no_content(_request: web.Request) -> web.Response:

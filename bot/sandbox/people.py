@@ -79,6 +79,10 @@ def drill_settings(ws: Workspace, cadence: timedelta) -> str:
 [announcements]
 channel = "#incidents"
 
+[alerts]
+# "Send a test alert" again: the war room shows the joined alert within seconds, not 30 s.
+notice_interval = "2s"
+
 [permissions]
 admins = ["{people["admin"]}"]
 

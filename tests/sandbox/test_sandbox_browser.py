@@ -174,3 +174,21 @@ def test_a_sev1_drill_shows_its_scheduled_update_and_first_escalation(
     me.expect(me.messages).to_contain_text("Escalation")
     me.expect(me.messages).to_contain_text("@oncall")
     me.expect(me.messages).to_contain_text(re.compile(r"update #1"))
+
+
+def test_send_a_test_alert_opens_a_war_room_and_again_joins_it(sandbox: str, tab: Any) -> None:
+    """The sandbox's Alertmanager button: the first press opens the incident, the second
+    (one more alert in the same group) is announced in its war room, not a second room."""
+    me = Client(tab, sandbox)
+    me.be("on-call responder")
+    send = tab.get_by_role("button", name="Send a test alert", exact=True)
+    notice = tab.get_by_role("alert")
+    room = re.compile(r"^#inc-\d{8}-\d{3}-checkout-error-rate-above-5$")
+    send.click()
+    me.expect(notice).to_contain_text(re.compile(r"1 alert firing.*HTTP 200 \(stored, INC-"))
+    me.expect(me.sidebar.get_by_role("link", name=room)).to_have_count(1)
+    send.click()
+    me.expect(notice).to_contain_text("(2 alerts firing) sent: Klaxon answered HTTP 200 (stored)")
+    me.open(room)
+    me.expect(me.messages).to_contain_text("1 more alert firing")
+    me.expect(me.sidebar.get_by_role("link", name=room)).to_have_count(1)

@@ -19,6 +19,8 @@ from bot.sandbox.composing import encode
 from slack_emulator import SlackEmulator
 from slack_emulator.persistence import write_state
 
+ENVIRONMENT_ALERTS_TOKEN = "real-alerts-token-5b7e2c9d1f3a"
+
 
 @pytest.fixture
 def real_slack_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -29,6 +31,7 @@ def real_slack_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     monkeypatch.setenv("SLACK_API_URL", "https://slack.invalid/api/")
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'production.db'}")
     monkeypatch.setenv("KLAXON_CONFIG", str(tmp_path / "missing.toml"))
+    monkeypatch.setenv("KLAXON_ALERTS_TOKEN", ENVIRONMENT_ALERTS_TOKEN)
 
 
 @pytest.fixture
@@ -218,3 +221,46 @@ async def test_the_sandbox_links_to_its_own_status_page(sandbox: Running) -> Non
             summary = await answer.json()
     assert summary["page"]["name"] == "Sandbox status"
     assert [c["name"] for c in summary["components"]] == ["Booking API", "Patient web"]
+
+
+async def test_a_test_alert_opens_one_incident_and_again_joins_it(
+    sandbox: Running,
+) -> None:
+    """Two presses of "Send a test alert": Alertmanager's notification over real HTTP to
+    Klaxon's endpoint, with the sandbox's own token; the second joins the first incident."""
+    settings_token = sandbox.klaxon.settings.klaxon_alerts_token
+    assert settings_token is not None
+    assert settings_token.get_secret_value() != ENVIRONMENT_ALERTS_TOKEN
+    ws = sandbox.emulator.default_workspace
+    async with aiohttp.ClientSession() as session:
+        first = await act(session, sandbox.url, "alert")
+        assert first["ok"], first
+        assert first["status"] == 200
+        assert first["answer"]["status"] == "stored"
+        assert first["answer"]["incident"].startswith("INC-")
+        await sandbox.emulator.wait_until(lambda: _room(ws))
+        second = await act(session, sandbox.url, "alert")
+        assert second == {
+            "ok": True,
+            "status": 200,
+            "answer": {"status": "stored", "incident": None},
+            "alerts": 2,
+        }
+        room = next(c for c in ws.channels if c.name.startswith("inc-"))
+        await sandbox.emulator.wait_until(
+            lambda: any("1 more alert firing" in m.text for m in room.messages.values())
+        )
+        # The real endpoint refuses the environment's token: the sandbox uses only its own.
+        async with session.post(
+            f"http://127.0.0.1:{sandbox.klaxon.settings.port}/alerts/alertmanager",
+            json={},
+            headers={"Authorization": f"Bearer {ENVIRONMENT_ALERTS_TOKEN}"},
+        ) as refused:
+            assert refused.status == 401
+        async with session.post(f"{sandbox.url}api/alert", data={"x": "1"}) as form:
+            assert form.status == 415
+        headers = {"Host": "attacker.example:3000"}
+        async with session.post(f"{sandbox.url}api/alert", json={}, headers=headers) as rebound:
+            assert rebound.status == 403
+    assert [c.name for c in ws.channels if c.name.startswith("inc-")] == [room.name]
+    assert room.name.endswith("-checkout-error-rate-above-5")

@@ -275,6 +275,29 @@
     view.errorsSeen = Math.max(errors.length, 1);
   }
 
+  // -- "Send a test alert": Alertmanager's notification to Klaxon's real endpoint --------
+
+  async function sendAlert() {
+    const button = $("send-alert");
+    button.disabled = true;
+    try {
+      const response = await fetch("/api/alert", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({}),
+      });
+      const answer = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+      if (answer.status === undefined) { notice(`Test alert not sent: ${answer.error || "that did not work"}`); return; }
+      const alerts = answer.alerts === 1 ? "1 alert" : `${answer.alerts} alerts`;
+      const said = answer.answer || {};
+      const outcome = said.error || [said.status, said.incident].filter(Boolean).join(", ");
+      notice(`Test alert (${alerts} firing) sent: Klaxon answered HTTP ${answer.status}${outcome ? ` (${outcome})` : ""}`);
+    } finally {
+      button.disabled = false;
+      await refresh();
+    }
+  }
+
   // -- composer --------------------------------------------------------------------------
 
   async function send(input, threadTs) {
@@ -308,6 +331,7 @@
       view.modal = null;
       refresh().then(() => { if (view.home) openHome(); });
     });
+    $("send-alert").addEventListener("click", sendAlert);
     $("errors-toggle").addEventListener("click", () => {
       const open = $("errors").hidden;
       $("errors").hidden = !open;
