@@ -545,6 +545,21 @@ class SlackGateway:
         found = await self._messages_with_metadata(channel_id, oldest=oldest, page_size=page_size)
         return [metadata for _, metadata in found]
 
+    async def find_marked(
+        self, channel_id: str, event_type: str, payload: Mapping[str, Any], *, oldest: float
+    ) -> str | None:
+        """The ts of the newest message posted in ``channel_id`` since ``oldest`` whose
+        metadata is ``event_type`` with ``payload`` among its event payload, if any."""
+        for ts, metadata in await self._messages_with_metadata(channel_id, oldest=oldest):
+            found = metadata.get("event_payload")
+            if (
+                metadata.get("event_type") == event_type
+                and isinstance(found, dict)
+                and all(found.get(key) == value for key, value in payload.items())
+            ):
+                return ts
+        return None
+
     async def _messages_with_metadata(
         self, channel_id: str, *, oldest: float, page_size: int = 999
     ) -> list[tuple[str, dict[str, Any]]]:

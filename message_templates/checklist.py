@@ -31,8 +31,12 @@ CHECKLIST: dict[str, str] = {
 
 
 def checklist_message(
-    incident: Incident, ticks: Mapping[str, tuple[str | None, datetime]]
+    incident: Incident,
+    ticks: Mapping[str, tuple[str | None, datetime]],
+    notes: Mapping[str, str] | None = None,
 ) -> Message:
+    """``notes``: why Klaxon ticked an item, where its tick alone would mislead (Klaxon's
+    own words, shown as they are)."""
     blocks: list[Block] = [HeaderBlock(text="Post-incident checklist")]
     done = 0
     for key, label in CHECKLIST.items():
@@ -40,10 +44,11 @@ def checklist_message(
             by, at = ticks[key]
             done += 1
             who = mention(by) if by else "Klaxon"
+            note = f" · _{notes[key]}_" if notes and key in notes else ""
             blocks.append(
                 SectionBlock(
                     text=MarkdownTextObject(
-                        text=f":white_check_mark: ~{label}~ · {who}, {slack_date(at)}"
+                        text=f":white_check_mark: ~{label}~ · {who}, {slack_date(at)}{note}"
                     )
                 )
             )

@@ -2,7 +2,8 @@
 
 The post is stored first (:meth:`StatusPage.publish`); then the war room reads "Posted to
 the status page: ...", and the post is mirrored to Atlassian Statuspage when configured. A
-mirror that fails is said in the war room; the local page has the post already.
+mirror that fails is said in the war room; the local page has the post already. A public
+resolution posted after the close ticks the post-incident checklist (bot.follow_up.checklist).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 
 from bot.domain.incident import Incident
 from bot.errors import InvalidInput
+from bot.follow_up import checklist
 from bot.incidents import posting
 from bot.services import Services
 from bot.status_page.domain import PublicIncident, PublicStatus, PublishDraft
@@ -66,6 +68,13 @@ async def publish(
         _show_published(services, page, incident, published, user),
         name=f"status page post {incident.public_id}",
     )
+    if published.incident.is_resolved:
+        # Posted after the close, it ticks "Status page resolved" on the closed incident's
+        # checklist; before it, the close will.
+        services.tasks.spawn(
+            checklist.public_resolution_posted(services, incident.id),
+            name=f"checklist status page {incident.public_id}",
+        )
     return published
 
 

@@ -68,6 +68,7 @@ async def test_commander_is_asked_after_the_period_and_close_now_closes(drill: S
     # Klaxon ticked what it knows: the post-mortem is scheduled, an action item exists.
     assert "~Post-mortem scheduled~ · Klaxon" in shown
     assert "~Action items created~ · Klaxon" in shown
+    assert "~Status page resolved~ · Klaxon" in shown
     assert "~Ticket updated~" not in shown
 
     # Two people press the first open item's button ("Ticket updated") at once: one tick.
@@ -88,7 +89,8 @@ async def test_commander_is_asked_after_the_period_and_close_now_closes(drill: S
         RESPONDER,
         f"<@{RESPONDER}> ticked “Ticket updated” on the post-incident checklist",
     )
-    assert [actor for actor, _ in ticks] == [None, None, RESPONDER]
+    # Klaxon's three: the post-mortem, the action items, and the status page, never published.
+    assert [actor for actor, _ in ticks] == [None, None, None, RESPONDER]
     assert "was ticked already" in str(drill.notes_to(RESPONDER))
 
 
