@@ -11,6 +11,7 @@ import asyncio
 import collections
 import json
 import logging
+import math
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -223,8 +224,17 @@ def _with_post_key(metadata: Mapping[str, Any] | None, key: str) -> dict[str, An
     }
 
 
-# How long to leave a method alone after a 429 that did not say (Slack always says).
+# How long to leave a method alone after a 429 that did not say (Slack always says), and the
+# bounds put on what it says: never asking again at once, never waiting for ever.
 RATE_LIMIT_FALLBACK_WAIT = 5.0
+RETRY_AFTER_BOUNDS = (0.1, 300.0)
+
+
+def _sane_retry_after(seconds: float | None) -> float:
+    if seconds is None or not math.isfinite(seconds):
+        return RATE_LIMIT_FALLBACK_WAIT
+    low, high = RETRY_AFTER_BOUNDS
+    return min(max(seconds, low), high)
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -355,37 +365,41 @@ class SlackGateway:
         then when it was declared). When Slack answers 429, nobody asks again until its
         ``Retry-After`` has passed: at most one refused call per rate-limit window, however
         many war rooms wait (conversations.create is Tier 2, about 20 a minute)."""
-        async with self._creating.turn(priority):
-            await self._within_tier()
-            try:
-                data = await self.call("conversations.create", name=name, is_private=private)
-            except SlackUnavailable as exc:
-                if exc.error == "name_taken":
-                    self._created.append(time.monotonic())  # Slack counted it all the same
-                    raise NameTaken(name) from exc
-                if exc.error == "ratelimited":
-                    self._creating.close_for(
-                        RATE_LIMIT_FALLBACK_WAIT if exc.retry_after is None else exc.retry_after
-                    )
-                    # Slack's window is full: from now on, count our own calls against its
-                    # published tier (a sliding window frees one call at a time, and asking
-                    # at each would be refused once per freed call).
-                    self._tier_paced_until = time.monotonic() + 2 * PUBLISHED_TIER[1]
-                raise
-            self._created.append(time.monotonic())
-        channel = data.get("channel") or {}
-        return str(channel["id"]), str(channel.get("name", name))
+        while True:
+            async with self._creating.turn(priority):
+                wait = self._tier_wait()
+                if wait > 0:
+                    # Not asleep in the turn: closed, the gate lets the most urgent in first
+                    # when it reopens, whoever was here before.
+                    self._creating.close_for(wait)
+                    continue
+                try:
+                    data = await self.call("conversations.create", name=name, is_private=private)
+                except SlackUnavailable as exc:
+                    if exc.error == "name_taken":
+                        self._created.append(time.monotonic())  # Slack counted it all the same
+                        raise NameTaken(name) from exc
+                    if exc.error == "ratelimited":
+                        self._creating.close_for(_sane_retry_after(exc.retry_after))
+                        # Slack's window is full: from now on, count our own calls against
+                        # its published tier (a sliding window frees one call at a time, and
+                        # asking at each would be refused once per freed call).
+                        self._tier_paced_until = time.monotonic() + 2 * PUBLISHED_TIER[1]
+                    raise
+                self._created.append(time.monotonic())
+                channel = data.get("channel") or {}
+                return str(channel["id"]), str(channel.get("name", name))
 
-    async def _within_tier(self) -> None:
-        """After a 429, wait until fewer than the tier's calls fall in its window."""
+    def _tier_wait(self) -> float:
+        """After a 429: how long until fewer than the tier's calls fall in its window."""
         limit, window = PUBLISHED_TIER
         now = time.monotonic()
         if now >= self._tier_paced_until or len(self._created) < limit:
-            return
+            return 0.0
         wait = self._created[0] + window - now
         if wait > 0:
             self._tier_paced_until = max(self._tier_paced_until, now + wait + window)
-            await asyncio.sleep(wait)
+        return max(wait, 0.0)
 
     async def usergroup_members(self, usergroup_id: str) -> list[str]:
         data = await self.call("usergroups.users.list", usergroup=usergroup_id)

@@ -161,11 +161,26 @@ def renew_timer_claim(
     return cast("CursorResult[Any]", connection.execute(_RENEWING_CLAIM, held)).rowcount == 1
 
 
-def drop_held_timer(connection: Connection, incident_id: int, kind: TimerKind, owner: str) -> None:
-    """Delete the timer if ``owner`` still holds it (work it finished)."""
-    connection.execute(
+def drop_held_timer(connection: Connection, incident_id: int, kind: TimerKind, owner: str) -> bool:
+    """Delete the timer if ``owner`` still holds it (work it finished); False if it did not."""
+    dropped = connection.execute(
         _DROPPING_HELD_TIMER, {"of_incident": incident_id, "of_kind": kind.value, "holder": owner}
     )
+    return cast("CursorResult[Any]", dropped).rowcount == 1
+
+
+def plan_timer_unless_planned(connection: Connection, incident_id: int, plan: TimerPlan) -> None:
+    """Start ``plan.kind``'s timer unless the incident has one already (a clock that started
+    earlier keeps running: restarting escalation would page the same people again)."""
+    if plan.due_at is None:
+        return
+    values = {
+        "incident_id": incident_id,
+        "kind": plan.kind.value,
+        "due_at": plan.due_at,
+        "step": plan.step,
+    }
+    connection.execute(ignoring_duplicates(connection.dialect.name, TimerRow), values)
 
 
 def update_incident(connection: Connection, incident_id: int, **values: Any) -> None:

@@ -15,8 +15,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Table, update
+from sqlalchemy import Connection, CursorResult, Table, select, update
 
+from bot.domain.incident import TimelineKind
 from bot.domain.schedule import TimerKind, TimerPlan
 from storage.models import IncidentRow, TimelineEntryRow
 from storage.repositories import (
@@ -24,6 +25,7 @@ from storage.repositories import (
     drop_held_timer,
     hold_timer,
     ignoring_duplicates,
+    plan_timer_unless_planned,
     renew_timer_claim,
     update_incident,
 )
@@ -40,7 +42,8 @@ def attach_war_room(
     timers: Sequence[TimerPlan],
     entry: Entry,
 ) -> None:
-    """The incident's channel, its first timers and the entry saying the room opened."""
+    """The incident's channel, its first timers and the entry saying the room opened. An
+    escalation already running (it started when an earlier attempt failed) keeps its step."""
     update_incident(
         connection,
         incident_id,
@@ -49,8 +52,24 @@ def attach_war_room(
         war_room_error=None,
     )
     for plan in timers:
-        apply_timer(connection, incident_id, plan)
+        if plan.kind is not TimerKind.ESCALATION:
+            apply_timer(connection, incident_id, plan)
+        elif not _escalated_already(connection, incident_id):
+            plan_timer_unless_planned(connection, incident_id, plan)
     _add_entries(connection, [entry])
+
+
+def _escalated_already(connection: Connection, incident_id: int) -> bool:
+    """Whether a step has paged anyone: its chain may have run out and left no timer."""
+    fired = connection.execute(
+        select(TimelineEntryRow.id)
+        .where(
+            TimelineEntryRow.incident_id == incident_id,
+            TimelineEntryRow.kind == TimelineKind.ESCALATED.value,
+        )
+        .limit(1)
+    )
+    return fired.first() is not None
 
 
 def record_setup(
@@ -82,13 +101,26 @@ def finish_setup(connection: Connection, incident_id: int, holder: str) -> None:
 
 
 def fail_setup(
-    connection: Connection, incident_id: int, holder: str, *, reason: str, entry: Entry
-) -> None:
+    connection: Connection,
+    incident_id: int,
+    holder: str,
+    *,
+    reason: str,
+    entry: Entry,
+    escalation: TimerPlan | None,
+) -> bool:
     """The war room did not open: say why on the incident and in its timeline, and end the
-    setup, so nothing retries it behind a person's back (a person retries it)."""
+    setup, so nothing retries it behind a person's back (a person retries it). Escalation
+    starts all the same: nobody may be in a room, but the on-call people must hear of it.
+    False, and nothing written, when ``holder`` no longer held the setup (another process
+    took it over and may still open the room)."""
+    if not drop_held_timer(connection, incident_id, TimerKind.WAR_ROOM, holder):
+        return False
     update_incident(connection, incident_id, war_room_error=reason)
-    drop_held_timer(connection, incident_id, TimerKind.WAR_ROOM, holder)
+    if escalation is not None:
+        plan_timer_unless_planned(connection, incident_id, escalation)
     _add_entries(connection, [entry])
+    return True
 
 
 _INCIDENTS = cast("Table", IncidentRow.__table__)

@@ -158,10 +158,24 @@ async def attach_war_room(
 
 
 async def fail_setup(
-    writer: BatchWriter, incident_id: int, holder: str, reason: str, *, now: datetime
-) -> None:
+    writer: BatchWriter,
+    incident: Incident,
+    severity: Severity,
+    holder: str,
+    reason: str,
+    *,
+    now: datetime,
+) -> bool:
     """The war room did not open: the incident says why (list, Home, timeline) until a person
-    retries. ``reason`` is plain words; it is escaped here for the timeline's mrkdwn."""
+    retries, and escalation runs from the declare as it would have. ``reason`` is plain words;
+    it is escaped here for the timeline's mrkdwn. False when another process holds the setup
+    (and nothing was written)."""
+    incident_id = incident.id
+    escalation = (
+        escalation_from(severity, incident.declared_at)
+        if incident.acknowledged_at is None
+        else None
+    )
     entry = _system_entry(
         incident_id,
         TimelineKind.WAR_ROOM_FAILED,
@@ -175,8 +189,9 @@ async def fail_setup(
         holder=holder,
         reason=reason,
         entry=entry,
+        escalation=escalation,
     )
-    await writer.run(failing, urgent=False)
+    return await writer.run(failing, urgent=False)
 
 
 async def claim_retry(

@@ -377,6 +377,8 @@ def _escalation(
             for user in users
         )
         await asyncio.gather(*steps)
+        if incident.channel_id is None:
+            return  # the war room failed to open: the direct messages are the page
         notice = escalation_notice(
             incident, severity, step.notify, targets, step=timer.step, now=now
         )

@@ -129,9 +129,18 @@ async def _holding_setup(
         if fresh_claim:
             await asyncio.sleep(interval)
         while True:
-            if not await service.renew_setup(writer, incident.id, holder, utcnow()):
-                logger.warning("%s: war room setup was taken over", incident.public_id)
-                return
+            try:
+                if not await service.renew_setup(writer, incident.id, holder, utcnow()):
+                    logger.warning("%s: war room setup was taken over", incident.public_id)
+                    return
+            except Exception as exc:
+                # A database blip must not end the renewals for good: the claim would lapse
+                # while the setup waits for Slack, and another process would open it again.
+                logger.warning(
+                    "%s: could not renew the war room setup's claim (%s); trying again",
+                    incident.public_id,
+                    type(exc).__name__,
+                )
             await asyncio.sleep(interval)
 
     renewing = asyncio.create_task(renew())
@@ -186,12 +195,29 @@ async def open_war_room(
 async def _failed(
     services: Services, incident: Incident, requester: Requester, reason: str
 ) -> None:
-    """End the setup as failed, visibly: the incident says so until a person retries."""
-    await service.fail_setup(
-        services.writer, incident.id, services.process_id, reason, now=utcnow()
+    """End the setup as failed, visibly: the incident says so until a person retries, and
+    escalation pages the on-call people all the same."""
+    severity = services.config.severities[incident.severity]
+    ended = await service.fail_setup(
+        services.writer, incident, severity, services.process_id, reason, now=utcnow()
     )
+    if not ended:
+        logger.warning(
+            "%s: war room setup failed here (%s), but another process holds it now",
+            incident.public_id,
+            reason,
+        )
+        return
     home.incidents_changed(services)
-    await tell(services, requester, war_room_failed(incident, reason))
+    notice = war_room_failed(incident, reason)
+    if requester.is_person:
+        await tell(services, requester, notice)
+        return
+    # Declared by an alert: nobody to tell privately, so the stakeholder channel hears it.
+    try:
+        await announce(services.slack, services.config.announcements.channel, notice)
+    except SlackUnavailable as exc:
+        logger.warning("%s: could not report the failed war room: %s", incident.public_id, exc)
 
 
 async def _open_war_room(
@@ -219,13 +245,11 @@ async def _open_war_room(
                 create_channel(services, config.war_room, incident, severity),
                 responders_to_invite(slack, inviting, incident.declared_by, problems),
             )
-        delayed.cancel()
         if incident.channel_id is None:
             await attach(services, incident, severity, channel_id, channel_name)
     except SlackUnavailable as exc:
-        raise WarRoomNotOpened(refusal(exc)) from exc
-    finally:
         delayed.cancel()
+        raise WarRoomNotOpened(refusal(exc)) from exc
     incident = dataclasses.replace(incident, channel_id=channel_id, channel_name=channel_name)
     # Record the room from its first event on; other replicas find it in storage.
     services.timeline.war_rooms.remember(channel_id, incident.id)
@@ -234,7 +258,25 @@ async def _open_war_room(
     # the channel exists: waiting for Slack to allow a channel holds no slot, so a SEV1 never
     # waits for a slot behind SEV3s that wait for Slack.
     async with services.war_room_slots:
-        await _set_up(services, incident, requester, severity, invitees, problems, extras)
+        delayed.cancel()
+        try:
+            await _set_up(services, incident, requester, severity, invitees, problems, extras)
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise  # the claim lapses and the setup is resumed once the database answers
+            # The room exists: this is no failure to open, and a retry would not help.
+            error_id = uuid.uuid4().hex[:8]
+            logger.error(
+                "%s: war room setup failed (error id %s)",
+                incident.public_id,
+                error_id,
+                exc_info=exc,
+            )
+            problems.append(
+                f"Something went wrong inside Klaxon while setting up the room (error id "
+                f"`{error_id}`); check the card and the announcement."
+            )
+            await tell(services, requester, war_room_ready(incident, problems))
 
 
 async def _set_up(

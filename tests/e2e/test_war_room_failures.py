@@ -3,6 +3,7 @@ and a person retries it (``/incident retry``, or the Retry button)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from bot.domain.incident import TimelineKind
@@ -142,3 +143,35 @@ async def test_retry_refuses_what_it_cannot_retry(scenario: Scenario) -> None:
     assert "is ready" in opened["text"]  # it has its war room: nothing to retry
     [incident] = await scenario.incidents()
     assert TimelineKind.WAR_ROOM_RETRIED not in await scenario.timeline_kinds(incident.id)
+
+
+ONCALL_NOW = f"""escalation = [{{ after = "0s", notify = "oncall" }}]
+
+[escalation_levels]
+oncall = ["{RESPONDER}"]
+"""
+
+
+def pages(emulator: SlackEmulator) -> list[str]:
+    ws = emulator.default_workspace
+    return [m.text for m in ws.bot_messages(ws.open_im(RESPONDER).id) if "escalated" in m.text]
+
+
+async def test_a_sev1_without_a_war_room_still_pages_the_on_call_person_once(
+    emulator: SlackEmulator, api_url: str, tmp_path: Path
+) -> None:
+    async for scenario in custom_scenario(emulator, api_url, tmp_path, ONCALL_NOW):
+        emulator.faults.inject("conversations.create", Fault.refused("restricted_action"), times=1)
+        await scenario.declare("sev1 Checkout down")
+
+        await emulator.wait_until(lambda: pages(emulator), within=10)
+        [incident] = await scenario.incidents()
+        assert incident.channel_id is None
+
+        # The retry opens the room; the step that already paged is not paged again.
+        await scenario.command(f"retry INC-{today()}-001")
+        await scenario.settle()
+        await asyncio.sleep(1.5)  # the scheduler's next ticks, had it reset the chain
+        [incident] = await scenario.incidents()
+        assert incident.channel_id is not None
+        assert len(pages(emulator)) == 1

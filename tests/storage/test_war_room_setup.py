@@ -106,3 +106,38 @@ async def test_only_the_holder_renews_and_finishes_the_setup(
     await service.finish_setup(writer, incident.id, HOLDER)
     assert TimerKind.WAR_ROOM.value not in await _timers(engine, incident.id)
     assert not await service.renew_setup(writer, incident.id, HOLDER, later)
+
+
+async def test_a_failed_setup_starts_escalation_and_a_later_room_keeps_its_step(
+    engine: AsyncEngine, writer: BatchWriter
+) -> None:
+    incident = await _declared(writer)
+    severity = load_config().severities["sev1"]
+    # Only the process holding the setup may call it failed: another may still open it.
+    failed_at = DECLARED + timedelta(seconds=3)
+    assert not await service.fail_setup(
+        writer, incident, severity, "process-b", "no channel", now=failed_at
+    )
+    assert TimerKind.ESCALATION.value not in await _timers(engine, incident.id)
+
+    assert await service.fail_setup(writer, incident, severity, HOLDER, "no channel", now=failed_at)
+    timers = await _timers(engine, incident.id)
+    assert TimerKind.WAR_ROOM.value not in timers
+    assert timers[TimerKind.ESCALATION.value] == (None, 0)
+    async with engine.begin() as connection:  # the first step fired while there was no room
+        await connection.execute(
+            TimerRow.__table__.update()
+            .where(TimerRow.incident_id == incident.id, TimerRow.kind == "escalation")
+            .values(step=1)
+        )
+
+    # A retry that opens the room starts the update clock and leaves escalation where it is.
+    assert await service.claim_retry(
+        writer, incident.id, HOLDER, user_id="U0DECLARER", now=failed_at
+    )
+    await service.attach_war_room(
+        writer, incident, severity, "C0WARROOM1", "inc-api-down", now=failed_at
+    )
+    timers = await _timers(engine, incident.id)
+    assert timers[TimerKind.ESCALATION.value] == (None, 1)
+    assert TimerKind.STATUS_UPDATE.value in timers
