@@ -34,6 +34,13 @@ _ENVIRONMENT = (
 )
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """One worker more than the cores: most end-to-end tests spend their time waiting on the
+    bot, the emulator or a timer, so a third worker on two cores took the suite with
+    PostgreSQL from 257 s to 186 s (same machine, nothing else running)."""
+    return (os.cpu_count() or 1) + 1
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """Hostile-input tests capture logs holding lone surrogates, which pytest-xdist cannot
