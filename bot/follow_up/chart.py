@@ -12,9 +12,6 @@ import io
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from bot.domain.incident import Incident
 from bot.domain.stats import median
 
@@ -49,6 +46,11 @@ def render_chart(
         if since <= incident.declared_at <= until:
             index = min(int((incident.declared_at - since) / WEEK), len(starts) - 1)
             buckets[index].append(incident)
+    # Imported here, not at the top: matplotlib and numpy are about 53 MB of a bot that idles
+    # at about 95 MB, and most bots never draw a chart.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(9, 4.8), dpi=100)
     FigureCanvasAgg(figure)
     counts = figure.add_subplot(1, 1, 1)

@@ -15,7 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import create_engine
-from storage.migrate import alembic_config, current_revision, upgrade_to_head
+from storage.migrate import HEAD, alembic_config, current_revision, upgrade_to_head
 from storage.models import Base
 
 
@@ -46,6 +46,11 @@ async def test_a_new_database_built_from_the_models_is_at_head(engine: AsyncEngi
 
 def _head() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_the_head_revision_klaxon_knows_is_the_newest_migration() -> None:
+    # A bot on a database at HEAD skips Alembic: a stale HEAD would skip a new migration.
+    assert _head() == HEAD
 
 
 _MIGRATE = """
