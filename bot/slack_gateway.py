@@ -8,33 +8,23 @@ It owns the ``AsyncWebClient`` and its HTTP session, retries what Slack asks us 
 from __future__ import annotations
 
 import asyncio
-import collections
 import json
 import logging
-import math
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
-from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SlackUnavailable
 from bot.metrics import Metrics
-from bot.priority_gate import Priority, PriorityGate
+from bot.priority_gate import Priority
+from bot.slack_pacing import MethodPacer
+from bot.slack_retries import retry_handlers
 
 logger = logging.getLogger(__name__)
 
@@ -61,109 +51,9 @@ def _form(arguments: dict[str, Any]) -> dict[str, str]:
     return form
 
 
-def _method_of(request: HttpRequest) -> str:
-    return request.url.rstrip("/").rsplit("/", 1)[-1]
-
-
-class _CountsRetries(AsyncRetryHandler):
-    """Counts each retry of the slack_sdk handler it is mixed into, in
-    ``klaxon_slack_api_retries`` under ``reason``."""
-
-    reason: ClassVar[str]
-    metrics: Metrics | None = None
-
-    async def prepare_for_next_attempt_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        if self.metrics is not None:
-            self.metrics.slack_retry(_method_of(request), self.reason)
-        await super().prepare_for_next_attempt_async(
-            state=state, request=request, response=response, error=error
-        )
-
-
-# Writes that a blind retry could do twice: a connection dropped, or a 5xx, after Slack did the
-# work. SlackGateway.post_message retries these itself, after looking for the first attempt.
-NOT_RETRIED_BLINDLY = frozenset({"chat.postMessage"})
-
-
-class _NotFor(AsyncRetryHandler):
-    """A slack_sdk retry handler that leaves the methods in ``not_for`` alone."""
-
-    not_for: ClassVar[frozenset[str]]
-
-    async def can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if _method_of(request) in self.not_for:
-            return False
-        return await super().can_retry_async(
-            state=state, request=request, response=response, error=error
-        )
-
-
-class _SafeForWrites(_NotFor):
-    not_for = NOT_RETRIED_BLINDLY
-
-
-class _CountedConnectionRetry(_SafeForWrites, _CountsRetries, AsyncConnectionErrorRetryHandler):
-    """slack_sdk's retry on dropped connections."""
-
-    reason = "connection"
-
-
-# Methods whose 429s the gateway itself waits out, in one queue for the whole process
-# (SlackGateway.create_channel): slack_sdk's own retry would have every waiting caller ask
-# again at the same moment, each refused but one.
-PACED_BY_GATEWAY = frozenset({"conversations.create"})
-# Slack's published tier for them: calls per window (seconds). Tier 2 is "20+ per minute".
+# Slack's published tier for the methods the gateway paces itself (PACED_BY_GATEWAY): calls
+# per window (seconds). Tier 2 is "20+ per minute".
 PUBLISHED_TIER = (20, 60.0)
-
-
-class _CountedRateLimitRetry(_NotFor, _CountsRetries, AsyncRateLimitErrorRetryHandler):
-    """slack_sdk's wait-and-retry on 429 ``Retry-After``."""
-
-    reason = "ratelimited"
-    not_for = PACED_BY_GATEWAY
-
-
-# Two quick retries ride out a brief 5xx without holding a declare up for long.
-SERVER_ERROR_RETRIES = 2
-
-
-class _CountedServerErrorRetry(_SafeForWrites, _CountsRetries, AsyncServerErrorRetryHandler):
-    """slack_sdk's retry on 500/503 answers. A retried ``conversations.create`` is made safe by
-    adopting Klaxon's own channel on ``name_taken`` (bot/incidents/war_room.py); a post is
-    retried by :meth:`SlackGateway.post_message` instead."""
-
-    reason = "server_error"
-
-
-def _retry_handlers(
-    metrics: Metrics | None, connection_retries: int, rate_limit_retries: int
-) -> list[AsyncRetryHandler]:
-    handlers: list[_CountsRetries] = [
-        _CountedConnectionRetry(max_retry_count=connection_retries),
-        _CountedRateLimitRetry(max_retry_count=rate_limit_retries),
-        # Slack's 5xx answers are brief; a short backoff keeps a declare moving.
-        _CountedServerErrorRetry(
-            max_retry_count=SERVER_ERROR_RETRIES,
-            interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.2),
-        ),
-    ]
-    for handler in handlers:
-        handler.metrics = metrics
-    return list(handlers)
 
 
 class NameTaken(SlackUnavailable):
@@ -224,19 +114,6 @@ def _with_post_key(metadata: Mapping[str, Any] | None, key: str) -> dict[str, An
     }
 
 
-# How long to leave a method alone after a 429 that did not say (Slack always says), and the
-# bounds put on what it says: never asking again at once, never waiting for ever.
-RATE_LIMIT_FALLBACK_WAIT = 5.0
-RETRY_AFTER_BOUNDS = (0.1, 300.0)
-
-
-def _sane_retry_after(seconds: float | None) -> float:
-    if seconds is None or not math.isfinite(seconds):
-        return RATE_LIMIT_FALLBACK_WAIT
-    low, high = RETRY_AFTER_BOUNDS
-    return min(max(seconds, low), high)
-
-
 def _retry_after(headers: Any) -> float | None:
     if not isinstance(headers, Mapping):
         return None
@@ -265,15 +142,12 @@ class SlackGateway:
         self._base_url = base_url
         self._timeout = timeout_seconds
         self._metrics = metrics
-        self._retry_handlers = _retry_handlers(metrics, connection_retries, rate_limit_retries)
+        self._retry_handlers = retry_handlers(metrics, connection_retries, rate_limit_retries)
         self._session: aiohttp.ClientSession | None = None
         self._client: AsyncWebClient | None = None
         self._identity: BotIdentity | None = None
         self._identity_lock = asyncio.Lock()
-        self._creating = PriorityGate(1)
-        # When our last creations happened, and until when they are held to Slack's tier.
-        self._created: collections.deque[float] = collections.deque(maxlen=PUBLISHED_TIER[0])
-        self._tier_paced_until = 0.0
+        self._creating = MethodPacer(*PUBLISHED_TIER)
 
     @property
     def client(self) -> AsyncWebClient:
@@ -365,41 +239,19 @@ class SlackGateway:
         then when it was declared). When Slack answers 429, nobody asks again until its
         ``Retry-After`` has passed: at most one refused call per rate-limit window, however
         many war rooms wait (conversations.create is Tier 2, about 20 a minute)."""
-        while True:
-            async with self._creating.turn(priority):
-                wait = self._tier_wait()
-                if wait > 0:
-                    # Not asleep in the turn: closed, the gate lets the most urgent in first
-                    # when it reopens, whoever was here before.
-                    self._creating.close_for(wait)
-                    continue
-                try:
-                    data = await self.call("conversations.create", name=name, is_private=private)
-                except SlackUnavailable as exc:
-                    if exc.error == "name_taken":
-                        self._created.append(time.monotonic())  # Slack counted it all the same
-                        raise NameTaken(name) from exc
-                    if exc.error == "ratelimited":
-                        self._creating.close_for(_sane_retry_after(exc.retry_after))
-                        # Slack's window is full: from now on, count our own calls against
-                        # its published tier (a sliding window frees one call at a time, and
-                        # asking at each would be refused once per freed call).
-                        self._tier_paced_until = time.monotonic() + 2 * PUBLISHED_TIER[1]
-                    raise
-                self._created.append(time.monotonic())
-                channel = data.get("channel") or {}
-                return str(channel["id"]), str(channel.get("name", name))
-
-    def _tier_wait(self) -> float:
-        """After a 429: how long until fewer than the tier's calls fall in its window."""
-        limit, window = PUBLISHED_TIER
-        now = time.monotonic()
-        if now >= self._tier_paced_until or len(self._created) < limit:
-            return 0.0
-        wait = self._created[0] + window - now
-        if wait > 0:
-            self._tier_paced_until = max(self._tier_paced_until, now + wait + window)
-        return max(wait, 0.0)
+        async with self._creating.turn(priority):
+            try:
+                data = await self.call("conversations.create", name=name, is_private=private)
+            except SlackUnavailable as exc:
+                if exc.error == "name_taken":
+                    self._creating.called()
+                    raise NameTaken(name) from exc
+                if exc.error == "ratelimited":
+                    self._creating.refused(exc.retry_after)
+                raise
+            self._creating.called()
+        channel = data.get("channel") or {}
+        return str(channel["id"]), str(channel.get("name", name))
 
     async def usergroup_members(self, usergroup_id: str) -> list[str]:
         data = await self.call("usergroups.users.list", usergroup=usergroup_id)
