@@ -91,15 +91,9 @@ async def test_timeline_form_whose_choice_is_text_not_an_option_asks_again(
     assert not logs.errors()
 
 
-@pytest.mark.parametrize(
-    "response_url",
-    ["ftp://hooks.example/commands/T0001/1/x", "not a url at all", "https://", "http://[::1"],
-)
-async def test_card_press_whose_response_url_is_not_one_is_refused_in_one_warning(
-    world: Scenario, logs: LogRecorder, response_url: str
-) -> None:
-    before = await snapshot(world)
-    payload = {
+async def acknowledge_press(world: Scenario, response_url: str) -> dict[str, object]:
+    """An Acknowledge press on the war room's card, answered at ``response_url``."""
+    return {
         "type": "block_actions",
         "team": {"id": "T0001"},
         "user": {"id": DECLARER},
@@ -114,6 +108,17 @@ async def test_card_press_whose_response_url_is_not_one_is_refused_in_one_warnin
         ],
         "response_url": response_url,
     }
+
+
+@pytest.mark.parametrize(
+    "response_url",
+    ["ftp://hooks.example/commands/T0001/1/x", "not a url at all", "https://", "http://[::1"],
+)
+async def test_card_press_whose_response_url_is_not_one_is_refused_in_one_warning(
+    world: Scenario, logs: LogRecorder, response_url: str
+) -> None:
+    before = await snapshot(world)
+    payload = await acknowledge_press(world, response_url)
     logs.clear()
     answer = await post_interaction(world, payload)
     assert_not_a_crash(answer)
@@ -128,21 +133,7 @@ async def test_card_press_whose_response_url_answers_404_is_done_and_warned_once
     world: Scenario, logs: LogRecorder
 ) -> None:
     gone = f"{world.emulator.base_url}/response_url/T0001/R0GONE/expired"
-    payload = {
-        "type": "block_actions",
-        "team": {"id": "T0001"},
-        "user": {"id": DECLARER},
-        "channel": {"id": war_room(world)},
-        "actions": [
-            {
-                "action_id": ActionId.ACKNOWLEDGE.value,
-                "block_id": BlockId.CARD_ACTIONS.value,
-                "type": "button",
-                "value": await public_id(world),
-            }
-        ],
-        "response_url": gone,
-    }
+    payload = await acknowledge_press(world, gone)
     logs.clear()
     answer = await post_interaction(world, payload)
     assert_not_a_crash(answer)
